@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Test registration helpers: MPI tests at several rank counts, each under a timeout.
+set(PAROT_MPI_TEST_TIMEOUT 300 CACHE STRING "Per-test timeout (s) for MPI tests")
+set(PAROT_TEST_RANKS 1 2 3 4 CACHE STRING "Rank counts of the distributed tests")
+# Open MPI on a small machine: more ranks than cores, yield instead of busy polling, and (as root,
+# e.g. in CI containers) permission to run. PETSc's signal handler would mask crashes.
+set(PAROT_TEST_ENVIRONMENT
+    OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PETSC_OPTIONS=-no_signal_handler)
+
+# Registers `command` (a list; @NP@ is replaced by the rank count) once per rank count.
+function(parot_add_mpi_test name)
+  cmake_parse_arguments(ARG "" "" "COMMAND;LABELS" ${ARGN})
+  separate_arguments(_pre UNIX_COMMAND "${MPIEXEC_PREFLAGS}")
+  foreach(np IN LISTS PAROT_TEST_RANKS)
+    add_test(NAME ${name}_np${np}
+             COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} ${_pre} ${ARG_COMMAND})
+    set_tests_properties(${name}_np${np} PROPERTIES PROCESSORS ${np}
+                         TIMEOUT ${PAROT_MPI_TEST_TIMEOUT} LABELS "mpi;${ARG_LABELS}"
+                         ENVIRONMENT "${PAROT_TEST_ENVIRONMENT}")
+  endforeach()
+endfunction()

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// parot-solve: read (or build) a problem, solve it, write the result, print a summary.
+#include <exception>
+
+#include "parot/parot.hpp"
+
+static const char help[] =
+    "parot-solve: entropic optimal transport on many ranks.\n"
+    "  mpirun -n 4 parot-solve -problem pairs.h5 -solver sinkhorn -reg 1e-3 -output out.h5\n"
+    "Without -problem, solves the built-in default problem (two 2-D point clouds).\n";
+
+namespace {
+
+int run(const parot::Environment& env) {
+  MPI_Comm comm = env.comm();
+  const double t0 = parot::wall_time();
+  std::string problem_path, output, solver_type = "sinkhorn";
+  parot::OptionsBlock block(comm, "", "parot-solve");
+  block.string("problem", "problem file (HDF5, format parot-problem); default: built-in",
+               problem_path);
+  block.string("output", "result file (HDF5, format parot-result); default: none", output);
+  block.choice("solver", "solver type", parot::solver_types(), solver_type);
+  block.read();
+  parot::SolveParams params;
+  parot::read_common_options(comm, params);
+  auto solver = parot::make_solver(comm, solver_type, params);
+  solver->set_from_options();
+  if (parot::help_requested()) return 0;
+  parot::check_all_options_used(comm);
+
+  // The default problem: two uniform 2-D clouds of 3000 points (seeded).
+  parot::GenerateParams defaults;
+  defaults.family = "clouds";
+  defaults.n = 3000;
+  defaults.d = 2;
+  parot::Problem problem = problem_path.empty() ? parot::generate_problem(comm, defaults)
+                                                : parot::io::read_problem(comm, problem_path);
+  if (problem_path.empty()) problem.name = "built-in default: " + parot::describe(defaults);
+
+  // Not converging is reported after the result is written (exit code 3).
+  const bool error_if_not_converged = solver->params().error_if_not_converged;
+  solver->params().error_if_not_converged = false;
+  parot::Solution solution;
+  const parot::SolveResult result = solver->solve(problem, solution);
+
+  if (!output.empty()) {
+    parot::io::RunInfo info;
+    info.nranks = env.size();
+    info.options = parot::options_string();
+    info.wall_time = parot::allreduce_max(comm, parot::wall_time() - t0);
+    parot::io::write_result(output, problem, solution, result, info);
+  }
+  parot::print_root(comm, parot::format_summary(problem, result, env.size()));
+  if (!output.empty()) parot::print_root(comm, "result           " + output);
+  if (error_if_not_converged && !parot::converged(result.reason))
+    throw parot::NotConverged("not converged: " + parot::to_string(result.reason), true);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  parot::Environment env(argc, argv, help);
+  try {
+    return run(env);
+  } catch (...) {
+    return env.handle_exception(std::current_exception(), "parot-solve");
+  }
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// RAII environment: initializes MPI and PETSc, finalizes them, and ends a failed job cleanly.
+#pragma once
+
+#include <mpi.h>
+
+#include <exception>
+
+namespace parot {
+
+/// Owns the MPI + PETSc lifetime of a program (drivers, test mains).
+///
+/// The constructor calls PetscInitialize (which initializes MPI if needed) and makes PETSc
+/// return errors instead of printing a traceback on every rank. The destructor finalizes PETSc
+/// and MPI when no exception is in flight, and calls MPI_Abort otherwise.
+/// @collective{MPI_COMM_WORLD}
+class Environment {
+ public:
+  Environment(int& argc, char**& argv, const char* help = nullptr);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+
+  /// The world communicator (PETSC_COMM_WORLD).
+  MPI_Comm comm() const noexcept;
+  int rank() const noexcept { return rank_; }
+  int size() const noexcept { return size_; }
+
+  /// Maps an exception thrown out of a driver to its exit code. A collective parot::Error
+  /// prints its message once (rank 0) and returns 2 (3 for NotConverged); anything else is
+  /// printed with the rank that saw it and the job is aborted (MPI_Abort, code 1).
+  int handle_exception(const std::exception_ptr& error, const char* program) const;
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace parot

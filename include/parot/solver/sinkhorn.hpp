@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Distributed log-domain Sinkhorn with optional ε-scaling.
+#pragma once
+
+#include <mpi.h>
+
+#include "parot/solver/solver.hpp"
+
+namespace parot {
+
+/// Parameters of log-domain Sinkhorn. Defaults are defined here only.
+/// Options keys (read by SinkhornSolver::set_from_options, prefix "sinkhorn_" where noted):
+///   -eps_scaling                      anneal ε from the largest cost down to -reg (false)
+///   -eps_scaling_factor <real>        ratio between consecutive stages, in (0, 1) (0.5)
+///   -eps_scaling_inner_atol <real>    marginal error that ends an intermediate stage (1e-3)
+///   -sinkhorn_stall_it <int>          iterations without a 1e-4 relative improvement of the
+///                                     best error before stopping as stalled; 0: never (2000)
+struct SinkhornParams {
+  bool eps_scaling = false;
+  double eps_scaling_factor = 0.5;
+  double eps_scaling_inner_atol = 1e-3;
+  long stall_it = 2000;
+};
+
+/// Log-domain Sinkhorn, source rows distributed, target replicated, cost matrix-free.
+///
+/// One iteration = an f-update (local row log-sum-exp) and a g-update (column log-sum-exp:
+/// local partial (max, scaled sum) pairs combined by one MPI_Allreduce of m + 3 pairs that also
+/// carries the NaN flag, Σ a_i f_i and the elapsed time). After the f-update the row marginals
+/// are exact, and the column error of that plan is known on every rank from the reduced pairs:
+/// the stopping test needs no extra communication.
+class SinkhornSolver final : public Solver {
+ public:
+  SinkhornSolver(MPI_Comm comm, SolveParams params = {}, SinkhornParams sinkhorn = {});
+  std::string type() const override { return "sinkhorn"; }
+  void set_from_options() override;
+  /// @collective{problem.comm()}
+  SolveResult solve(const Problem& problem, Solution& solution) override;
+
+  SinkhornParams& sinkhorn_params() noexcept { return sinkhorn_; }
+
+ private:
+  MPI_Comm comm_;
+  SinkhornParams sinkhorn_;
+};
+
+}  // namespace parot

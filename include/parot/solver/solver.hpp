@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The Solver interface, the keys shared by all entropic solvers, and the registry by name.
+#pragma once
+
+#include <mpi.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parot/problem/problem.hpp"
+#include "parot/solver/result.hpp"
+
+namespace parot {
+
+/// Keys shared by all parot-solve solvers (DESIGN.md §5). Defaults are defined here only.
+/// Options keys (read by read_common_options, no prefix):
+///   -reg <real>               regularization: ε for entropic solvers (POT convention).
+///                             Absolute; default 0.01 × the largest cost
+///   -reg_relative             read -reg as a fraction of the largest cost (false)
+///   -atol <real>              stop when ‖P1−a‖₁ + ‖Pᵀ1−b‖₁ <= atol (1e-9)
+///   -max_it <int>             iterations of all stages together (100000)
+///   -monitor                  print one line per check on rank 0 (false)
+///   -check_every <int>        iterations between history records and monitor lines (10)
+///   -error_if_not_converged   raise NotConverged (exit code 3) when not converged (false)
+///   -plan_threshold <real>    keep plan entries above this in the result; < 0: no plan (-1)
+struct SolveParams {
+  double reg = -1;  ///< < 0: the default, 0.01 × the largest cost
+  bool reg_relative = false;
+  double atol = 1e-9;
+  long max_it = 100000;
+  bool monitor = false;
+  long check_every = 10;
+  bool error_if_not_converged = false;
+  double plan_threshold = -1;
+};
+
+/// Reads the keys above. @collective{comm}
+void read_common_options(MPI_Comm comm, SolveParams& params);
+/// Checks value ranges. @notcollective (params are replicated) @throws InvalidArgument
+void validate(const SolveParams& params);
+
+/// A solver of entropic (or other) OT problems. Instances are built by make_solver.
+class Solver {
+ public:
+  virtual ~Solver() = default;
+  virtual std::string type() const = 0;
+  /// Reads the solver's own keys (with its prefix, e.g. -sns_...). @collective{comm}
+  virtual void set_from_options() = 0;
+  /// Solves; `solution` carries the initial guess in (if sized) and the potentials out.
+  /// @collective{problem.comm()}
+  virtual SolveResult solve(const Problem& problem, Solution& solution) = 0;
+
+  SolveParams& params() noexcept { return params_; }
+  const SolveParams& params() const noexcept { return params_; }
+
+ protected:
+  SolveParams params_;
+};
+
+/// Builds a solver by type name ("sinkhorn", ...). @notcollective
+/// @throws InvalidArgument (collective: the name is replicated) for an unknown type.
+std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
+                                    const SolveParams& params = {});
+/// Names of the registered solver types.
+std::vector<std::string> solver_types();
+
+}  // namespace parot

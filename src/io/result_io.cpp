@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Result files (format "parot-result"), written collectively under a temporary name.
+#include <cstdio>
+
+#include "io/h5.hpp"
+#include "parot/core/comm.hpp"
+#include "parot/core/error.hpp"
+#include "parot/io/hdf5.hpp"
+#include "parot/version.hpp"
+
+namespace parot::io {
+
+namespace {
+
+// Replicated history: rank 0 writes every record, the others select nothing.
+template <class T, class Field>
+void write_history_field(hid_t file, const std::string& name, const SolveResult& result,
+                         bool root, Field field) {
+  std::vector<T> values;
+  for (const auto& record : result.history) values.push_back(static_cast<T>(field(record)));
+  const auto k = static_cast<std::uint64_t>(values.size());
+  h5::write_rows(file, "/history/" + name, k, 0, 0, root ? k : 0, values.data());
+}
+
+void write_plan(hid_t file, MPI_Comm comm, const SparsePlan& plan) {
+  const auto local = static_cast<std::int64_t>(plan.value.size());
+  std::int64_t offset = 0, total = 0;
+  MPI_Exscan(&local, &offset, 1, MPI_INT64_T, MPI_SUM, comm);
+  if (comm_rank(comm) == 0) offset = 0;
+  MPI_Allreduce(&local, &total, 1, MPI_INT64_T, MPI_SUM, comm);
+  const auto t = static_cast<std::uint64_t>(total), o = static_cast<std::uint64_t>(offset),
+             c = static_cast<std::uint64_t>(local);
+  h5::write_rows(file, "/plan/row", t, 0, o, c, plan.row.data());
+  h5::write_rows(file, "/plan/col", t, 0, o, c, plan.col.data());
+  h5::write_rows(file, "/plan/value", t, 0, o, c, plan.value.data());
+}
+
+}  // namespace
+
+void write_result(const std::string& path, const Problem& problem, const Solution& solution,
+                  const SolveResult& result, const RunInfo& info) {
+  MPI_Comm comm = problem.comm();
+  const bool root = comm_rank(comm) == 0;
+  const std::string tmp = path + ".tmp";
+  h5::Handle file = h5::create(comm, tmp);
+  try {
+    const hid_t id = file.id();
+    using h5::write_attribute;
+    write_attribute(id, "format", std::string(result_format));
+    write_attribute(id, "format_version", static_cast<std::int64_t>(result_format_version));
+    write_attribute(id, "version", std::string(PAROT_VERSION_STRING));
+    write_attribute(id, "solver", result.solver);
+    write_attribute(id, "reason", to_string(result.reason));
+    write_attribute(id, "reason_code", static_cast<std::int64_t>(result.reason));
+    write_attribute(id, "converged", static_cast<std::int64_t>(converged(result.reason)));
+    write_attribute(id, "iterations", static_cast<std::int64_t>(result.iterations));
+    write_attribute(id, "sinkhorn_iterations",
+                    static_cast<std::int64_t>(result.sinkhorn_iterations));
+    write_attribute(id, "newton_iterations", static_cast<std::int64_t>(result.newton_iterations));
+    write_attribute(id, "failed_iteration", static_cast<std::int64_t>(result.failed_iteration));
+    write_attribute(id, "transport_cost", result.transport_cost);
+    write_attribute(id, "objective", result.objective);
+    write_attribute(id, "marginal_error", result.marginal_error);
+    write_attribute(id, "source_marginal_error", result.source_marginal_error);
+    write_attribute(id, "target_marginal_error", result.target_marginal_error);
+    write_attribute(id, "plan_mass", result.plan_mass);
+    write_attribute(id, "reg", result.reg);
+    write_attribute(id, "reg_relative", result.reg_relative);
+    write_attribute(id, "max_cost", result.max_cost);
+    write_attribute(id, "n", static_cast<std::int64_t>(problem.n()));
+    write_attribute(id, "m", static_cast<std::int64_t>(problem.m()));
+    write_attribute(id, "cost", to_string(problem.cost.type()));
+    write_attribute(id, "problem", problem.name);
+    // Both measures are normalized to mass 1 before solving; their original totals:
+    write_attribute(id, "source_mass", problem.source_mass);
+    write_attribute(id, "target_mass", problem.target_mass);
+    write_attribute(id, "nranks", static_cast<std::int64_t>(info.nranks));
+    write_attribute(id, "options", info.options);
+    write_attribute(id, "solve_time", result.solve_time);
+    write_attribute(id, "wall_time", info.wall_time);
+    for (const auto& [key, value] : info.extra) write_attribute(id, key, value);
+
+    const Layout& rows = problem.source.layout;
+    h5::write_rows(id, "/solution/f", static_cast<std::uint64_t>(problem.n()), 0,
+                   static_cast<std::uint64_t>(rows.begin()),
+                   static_cast<std::uint64_t>(rows.local_size()), solution.f.data());
+    const Layout cols = Layout::uniform(comm, problem.m());
+    h5::write_rows(id, "/solution/g", static_cast<std::uint64_t>(problem.m()), 0,
+                   static_cast<std::uint64_t>(cols.begin()),
+                   static_cast<std::uint64_t>(cols.local_size()),
+                   solution.g.data() + cols.begin());
+
+    write_history_field<std::int64_t>(id, "iteration", result, root,
+                                      [](const IterationRecord& r) { return r.iteration; });
+    write_history_field<double>(id, "reg", result, root,
+                                [](const IterationRecord& r) { return r.reg; });
+    write_history_field<double>(id, "marginal_error", result, root,
+                                [](const IterationRecord& r) { return r.marginal_error; });
+    write_history_field<double>(id, "objective", result, root,
+                                [](const IterationRecord& r) { return r.objective; });
+    write_history_field<double>(id, "step", result, root,
+                                [](const IterationRecord& r) { return r.step; });
+    write_history_field<std::int64_t>(id, "inner_iterations", result, root,
+                                      [](const IterationRecord& r) { return r.inner_iterations; });
+    write_history_field<double>(id, "wall_time", result, root,
+                                [](const IterationRecord& r) { return r.wall_time; });
+    if (result.has_plan) write_plan(id, comm, result.plan);
+    h5::commit(comm, file, tmp, path);
+  } catch (...) {
+    file.reset();
+    if (root) std::remove(tmp.c_str());
+    throw;
+  }
+}
+
+}  // namespace parot::io

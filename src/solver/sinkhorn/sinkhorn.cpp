@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Distributed log-domain Sinkhorn (sns.md §1.4 in POT's convention), with optional ε-scaling.
+#include "parot/solver/sinkhorn.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+#include "parot/core/comm.hpp"
+#include "parot/core/error.hpp"
+#include "parot/core/log.hpp"
+#include "parot/core/options.hpp"
+#include "solver/entropic/sweeps.hpp"
+
+namespace parot {
+
+namespace {
+
+constexpr double minus_inf = -std::numeric_limits<double>::infinity();
+
+Vector safe_log(const Vector& w) {
+  Vector out(w.size());
+  for (lindex i = 0; i < w.size(); ++i) out[i] = w[i] > 0 ? std::log(w[i]) : minus_inf;
+  return out;
+}
+
+// Σ w_i x_i over entries with positive weight (zero-weight points have x = −∞).
+double weighted_sum(const Vector& w, const Vector& x) {
+  double s = 0;
+  for (lindex i = 0; i < w.size(); ++i)
+    if (w[i] > 0) s += w[i] * x[i];
+  return s;
+}
+
+// The ε of each stage: the target alone, or a geometric schedule from the largest cost down.
+std::vector<double> eps_schedule(const SinkhornParams& sp, double eps, double max_cost) {
+  std::vector<double> stages;
+  if (sp.eps_scaling)
+    for (double e = max_cost; e > eps; e *= sp.eps_scaling_factor) stages.push_back(e);
+  stages.push_back(eps);
+  return stages;
+}
+
+}  // namespace
+
+SinkhornSolver::SinkhornSolver(MPI_Comm comm, SolveParams params, SinkhornParams sinkhorn)
+    : comm_(comm), sinkhorn_(sinkhorn) {
+  params_ = params;
+}
+
+void SinkhornSolver::set_from_options() {
+  OptionsBlock block(comm_, "", "Sinkhorn options");
+  block.boolean("eps_scaling", "anneal ε from the largest cost down to -reg",
+                sinkhorn_.eps_scaling);
+  block.real("eps_scaling_factor", "ratio between consecutive ε stages, in (0, 1)",
+             sinkhorn_.eps_scaling_factor);
+  block.real("eps_scaling_inner_atol", "marginal error that ends an intermediate stage",
+             sinkhorn_.eps_scaling_inner_atol);
+  block.integer("sinkhorn_stall_it", "iterations without progress before stopping (0: never)",
+                sinkhorn_.stall_it);
+  block.read();
+  PAROT_CHECK(sinkhorn_.eps_scaling_factor > 0 && sinkhorn_.eps_scaling_factor < 1,
+              InvalidArgument, "option -eps_scaling_factor must be in (0, 1), got ",
+              sinkhorn_.eps_scaling_factor);
+  PAROT_CHECK(std::isfinite(sinkhorn_.eps_scaling_inner_atol) &&
+                  sinkhorn_.eps_scaling_inner_atol > 0,
+              InvalidArgument, "option -eps_scaling_inner_atol must be positive, got ",
+              sinkhorn_.eps_scaling_inner_atol);
+  PAROT_CHECK(sinkhorn_.stall_it >= 0, InvalidArgument,
+              "option -sinkhorn_stall_it must be >= 0, got ", sinkhorn_.stall_it);
+}
+
+SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
+  validate(params_);
+  MPI_Comm comm = problem.comm();
+  const double t0 = wall_time();
+  const Cost& cost = problem.cost;
+  const lindex n = problem.source.layout.local_size();
+  const lindex m = problem.m();
+  const Vector& a = problem.source.weights;
+  const Vector& b = problem.target.weights;
+  const Vector log_a = safe_log(a), log_b = safe_log(b);
+
+  SolveResult result;
+  result.solver = type();
+  result.max_cost = cost.max_value(comm);
+  double eps = params_.reg;
+  if (eps < 0)
+    eps = 0.01 * result.max_cost;
+  else if (params_.reg_relative)
+    eps *= result.max_cost;
+  PAROT_CHECK(std::isfinite(eps) && eps > 0, InvalidArgument,
+              "the regularization must be positive; the largest cost is ", result.max_cost,
+              ", which gives reg = ", eps, " (give an absolute -reg)");
+  result.reg = eps;
+  result.reg_relative = result.max_cost > 0 ? eps / result.max_cost : 0;
+  PAROT_CHECK(sinkhorn_.eps_scaling_inner_atol >= params_.atol || !sinkhorn_.eps_scaling,
+              InvalidArgument, "-eps_scaling_inner_atol (", sinkhorn_.eps_scaling_inner_atol,
+              ") must not be below -atol (", params_.atol, ")");
+
+  Vector& f = solution.f;
+  Vector& g = solution.g;
+  if (f.size() != n) f = Vector::Zero(n);
+  if (g.size() != m) g = Vector::Zero(m);
+  // An initial guess may be given for the potentials, but zero-weight points stay at −∞.
+  for (lindex j = 0; j < m; ++j)
+    if (b[j] <= 0) g[j] = minus_inf;
+
+  const std::vector<double> stages = eps_schedule(sinkhorn_, eps, result.max_cost);
+  entropic::Workspace ws(m);
+  entropic::LsePairReduction reduction;
+  std::vector<double> pairs(2 * static_cast<std::size_t>(m) + 6);
+  Vector lse(n);
+
+  std::size_t stage = 0;
+  double best = std::numeric_limits<double>::infinity();
+  long best_it = 0;
+  double last_err = std::numeric_limits<double>::quiet_NaN();
+  long last_it = 0;
+  long it = 0;
+  Reason reason = Reason::iterating;
+  while (reason == Reason::iterating) {
+    const double e = stages[stage];
+    const bool final_stage = stage + 1 == stages.size();
+    // f-update: exact row marginals.
+    entropic::row_lse(cost, g, e, lse, ws);
+    bool bad = false;
+    for (lindex i = 0; i < n; ++i) {
+      f[i] = e * (log_a[i] - lse[i]);
+      bad = bad || std::isnan(f[i]) || f[i] == std::numeric_limits<double>::infinity();
+    }
+    // Column partial log-sum-exps + NaN flag + Σ a f + elapsed, in one reduction.
+    entropic::col_lse_partial(cost, f, e, ws);
+    for (lindex j = 0; j < m; ++j) {
+      pairs[2 * j] = ws.cmax[j];
+      pairs[2 * j + 1] = ws.csum[j];
+    }
+    pairs[2 * m] = bad ? 1.0 : 0.0;
+    pairs[2 * m + 1] = 0.0;
+    pairs[2 * m + 2] = 0.0;
+    pairs[2 * m + 3] = weighted_sum(a, f);
+    pairs[2 * m + 4] = wall_time() - t0;
+    pairs[2 * m + 5] = 0.0;
+    reduction.allreduce(comm, pairs.data(), static_cast<int>(m) + 3);
+    ++it;
+
+    // Column error of the plan (f, g): Pᵀ1_j = exp(g_j/e + LSE_j), identical on all ranks.
+    double err = 0;
+    for (lindex j = 0; j < m; ++j) {
+      const double l = pairs[2 * j] + std::log(pairs[2 * j + 1]);
+      const double col = b[j] > 0 ? std::exp(g[j] / e + l) : 0.0;
+      err += std::abs(col - b[j]);
+      pairs[2 * j] = l;  // keep LSE_j for the g-update
+    }
+    const bool nan = pairs[2 * m] > 0 || std::isnan(err);
+    const double objective = pairs[2 * m + 3] + weighted_sum(b, g);
+    const double elapsed = pairs[2 * m + 4];
+
+    if (nan) {
+      reason = Reason::diverged_nan;
+      result.failed_iteration = it;
+    } else if (err <= (final_stage ? params_.atol : sinkhorn_.eps_scaling_inner_atol)) {
+      if (final_stage) reason = Reason::converged_atol;
+    } else if (it >= params_.max_it) {
+      reason = Reason::diverged_max_it;
+    } else if (final_stage && sinkhorn_.stall_it > 0) {
+      if (err < best * (1 - 1e-4)) {
+        best = err;
+        best_it = it;
+      } else if (it - best_it >= sinkhorn_.stall_it) {
+        reason = Reason::diverged_stalled;
+        result.failed_iteration = it;
+      }
+    }
+
+    if (it % params_.check_every == 0 || reason != Reason::iterating) {
+      result.history.push_back({it, e, err, objective, 1.0, 0, elapsed});
+      if (params_.monitor) {
+        const double rate = last_it > 0 && last_err > 0 && err > 0
+                                ? std::pow(err / last_err, 1.0 / double(it - last_it))
+                                : std::numeric_limits<double>::quiet_NaN();
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "%8ld  reg %.3e  error %.6e  objective %.12e  rate %.6f  %.3f s", it, e,
+                      err, objective, rate, elapsed);
+        print_root(comm, line);
+      }
+      last_err = err;
+      last_it = it;
+    }
+    if (reason != Reason::iterating) break;
+    if (err <= sinkhorn_.eps_scaling_inner_atol && !final_stage) {
+      ++stage;  // the next f-update starts the smaller ε from these potentials
+      best = std::numeric_limits<double>::infinity();
+      best_it = it;
+      continue;
+    }
+    // g-update: exact column marginals.
+    for (lindex j = 0; j < m; ++j) g[j] = b[j] > 0 ? e * (log_b[j] - pairs[2 * j]) : minus_inf;
+  }
+
+  result.reason = reason;
+  result.iterations = it;
+  result.sinkhorn_iterations = it;
+  const entropic::PlanEvaluation plan =
+      entropic::evaluate_plan(comm, cost, problem.source.layout.begin(), a, b, f, g, eps,
+                              params_.plan_threshold);
+  result.transport_cost = plan.transport_cost;
+  result.plan_mass = plan.mass;
+  result.source_marginal_error = plan.row_error;
+  result.target_marginal_error = plan.col_error;
+  result.marginal_error = plan.row_error + plan.col_error;
+  result.objective = weighted_sum(b, g) + allreduce_sum(comm, weighted_sum(a, f)) -
+                     eps * plan.mass + eps;
+  result.has_plan = params_.plan_threshold >= 0;
+  result.plan = plan.plan;
+  result.solve_time = allreduce_max(comm, wall_time() - t0);
+  if (params_.error_if_not_converged && !converged(reason))
+    throw NotConverged(detail::cat("Sinkhorn did not converge: ", to_string(reason), " after ",
+                                   it, " iterations (marginal error ", result.marginal_error,
+                                   ")"),
+                       true);
+  return result;
+}
+
+}  // namespace parot

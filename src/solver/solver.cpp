@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Solver registry, shared options and reasons.
+#include "parot/solver/solver.hpp"
+
+#include <cmath>
+
+#include "parot/core/error.hpp"
+#include "parot/core/options.hpp"
+#include "parot/solver/sinkhorn.hpp"
+
+namespace parot {
+
+std::string to_string(Reason reason) {
+  switch (reason) {
+    case Reason::converged_atol: return "converged_atol";
+    case Reason::iterating: return "iterating";
+    case Reason::diverged_max_it: return "diverged_max_it";
+    case Reason::diverged_nan: return "diverged_nan";
+    case Reason::diverged_stalled: return "diverged_stalled";
+  }
+  return "unknown";
+}
+
+void read_common_options(MPI_Comm comm, SolveParams& params) {
+  OptionsBlock block(comm, "", "parot solver options");
+  block.real("reg", "regularization (ε, POT convention); default 0.01 x the largest cost",
+             params.reg);
+  block.boolean("reg_relative", "read -reg as a fraction of the largest cost",
+                params.reg_relative);
+  block.real("atol", "stop when the marginal L1 error is below atol", params.atol);
+  block.integer("max_it", "maximum iterations of all stages together", params.max_it);
+  block.boolean("monitor", "print one line per check", params.monitor);
+  block.integer("check_every", "iterations between history records", params.check_every);
+  block.boolean("error_if_not_converged", "exit with code 3 when not converged",
+                params.error_if_not_converged);
+  block.real("plan_threshold", "write plan entries above this; < 0: no plan",
+             params.plan_threshold);
+  block.read();
+  PAROT_CHECK(!block.given("reg") || params.reg > 0, InvalidArgument,
+              "option -reg must be positive, got ", params.reg);
+  validate(params);
+}
+
+void validate(const SolveParams& params) {
+  PAROT_CHECK(std::isfinite(params.reg) && (params.reg > 0 || params.reg == -1), InvalidArgument,
+              "option -reg must be positive and finite, got ", params.reg);
+  PAROT_CHECK(std::isfinite(params.atol) && params.atol > 0, InvalidArgument,
+              "option -atol must be positive, got ", params.atol);
+  PAROT_CHECK(params.max_it > 0, InvalidArgument, "option -max_it must be positive, got ",
+              params.max_it);
+  PAROT_CHECK(params.check_every > 0, InvalidArgument,
+              "option -check_every must be positive, got ", params.check_every);
+  PAROT_CHECK(std::isfinite(params.plan_threshold), InvalidArgument,
+              "option -plan_threshold must be finite");
+}
+
+std::vector<std::string> solver_types() { return {"sinkhorn"}; }
+
+std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
+                                    const SolveParams& params) {
+  if (type == "sinkhorn") return std::make_unique<SinkhornSolver>(comm, params);
+  std::string list;
+  for (const auto& t : solver_types()) list += (list.empty() ? "" : ", ") + t;
+  throw InvalidArgument("unknown solver '" + type + "' (available: " + list + ")", true);
+}
+
+}  // namespace parot

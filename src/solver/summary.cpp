@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The human-readable run summary printed by the drivers.
+#include <cstdio>
+#include <string>
+
+#include "parot/solver/summary.hpp"
+
+namespace parot {
+
+std::string format_summary(const Problem& problem, const SolveResult& r, int nranks) {
+  char buf[2048];
+  std::snprintf(buf, sizeof buf,
+                "problem          %s (n = %lld, m = %lld, cost %s)\n"
+                "solver           %s on %d rank%s\n"
+                "reason           %s\n"
+                "iterations       %ld (sinkhorn %ld, newton %ld)\n"
+                "reg              %.6e (%.3e x largest cost %.6e)\n"
+                "transport_cost   %.15e\n"
+                "objective        %.15e\n"
+                "marginal_error   %.3e (source %.3e, target %.3e)\n"
+                "solve_time       %.3f s",
+                problem.name.c_str(), static_cast<long long>(problem.n()),
+                static_cast<long long>(problem.m()), to_string(problem.cost.type()).c_str(),
+                r.solver.c_str(), nranks, nranks == 1 ? "" : "s", to_string(r.reason).c_str(),
+                r.iterations, r.sinkhorn_iterations, r.newton_iterations, r.reg, r.reg_relative,
+                r.max_cost, r.transport_cost, r.objective, r.marginal_error,
+                r.source_marginal_error, r.target_marginal_error, r.solve_time);
+  return buf;
+}
+
+}  // namespace parot

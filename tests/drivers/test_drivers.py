@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# The command-line drivers end to end at one rank count: generate -> solve -> inspect, and bad
+# input (DESIGN.md §5): exit code 2, one clear message printed once, no result file.
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+ARGS = None
+
+
+def run(*argv, np_=None, timeout=240):
+    cmd = [ARGS.mpiexec, "-n", str(np_ or ARGS.np), *argv]
+    env = dict(os.environ, PETSC_OPTIONS="-no_signal_handler")
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def tool(name):
+    return os.path.join(ARGS.bin, name)
+
+
+class Drivers(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory(prefix=f"parot_drivers_np{ARGS.np}_")
+        cls.tmp = cls.dir.name
+        cls.clouds = os.path.join(cls.tmp, "clouds.h5")
+        r = run(tool("parot-generate"), "-family", "clouds", "-n", "40", "-m", "30", "-seed", "3",
+                "-output", cls.clouds)
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def expect_usage_error(self, r, fragment, output=None):
+        self.assertEqual(r.returncode, 2, f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}")
+        messages = [line for line in r.stderr.splitlines() if ": error: " in line]
+        self.assertEqual(len(messages), 1, f"expected one message, got:\n{r.stderr}")
+        self.assertIn(fragment, messages[0])
+        if output:
+            self.assertFalse(os.path.exists(output), "an output file was left behind")
+            self.assertFalse(os.path.exists(output + ".tmp"), "a temporary file was left behind")
+
+    def solve(self, problem, output, *extra):
+        return run(tool("parot-solve"), "-problem", problem, "-output", output, *extra)
+
+    # --- the happy path ---------------------------------------------------------------------
+    def test_generate_solve_inspect(self):
+        for family in ["assignment", "clouds", "gaussians", "density1d", "images"]:
+            with self.subTest(family=family):
+                problem, result = self.path(f"{family}.h5"), self.path(f"{family}_result.h5")
+                r = run(tool("parot-generate"), "-family", family, "-n", "50", "-p", "1",
+                        "-seed", "1", "-output", problem)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                r = self.solve(problem, result, "-reg", "0.05", "-reg_relative",
+                               "-plan_threshold", "1e-4")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("converged_atol", r.stdout)
+                with h5py.File(result, "r") as f:
+                    self.assertEqual(f.attrs["format"], "parot-result")
+                    self.assertEqual(f.attrs["reason"], "converged_atol")
+                    self.assertEqual(int(f.attrs["nranks"]), ARGS.np)
+                    self.assertLessEqual(f.attrs["marginal_error"], 1e-9)
+                    n, m = int(f.attrs["n"]), int(f.attrs["m"])
+                    self.assertEqual(f["solution/f"].shape, (n,))
+                    self.assertEqual(f["solution/g"].shape, (m,))
+                    for field in ["iteration", "reg", "marginal_error", "objective", "step",
+                                  "inner_iterations", "wall_time"]:
+                        self.assertEqual(len(f["history/" + field]), len(f["history/iteration"]))
+                    # The sparse plan: entries above the threshold with their ⟨C,P⟩ share.
+                    self.assertTrue(np.all(f["plan/value"][:] > 1e-4))
+                    self.assertLessEqual(f["plan/value"][:].sum(), 1 + 1e-9)
+                r = run(tool("parot-inspect"), result, np_=1)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("transport_cost", r.stdout)
+                self.assertIn("/solution/f", r.stdout)
+
+    def test_same_answer_as_one_rank(self):
+        one, here = self.path("one.h5"), self.path("here.h5")
+        self.assertEqual(run(tool("parot-solve"), "-problem", self.clouds, "-output", one,
+                             "-reg", "0.01", "-atol", "1e-11", np_=1).returncode, 0)
+        self.assertEqual(self.solve(self.clouds, here, "-reg", "0.01", "-atol", "1e-11")
+                         .returncode, 0)
+        with h5py.File(one, "r") as a, h5py.File(here, "r") as b:
+            ca, cb = a.attrs["transport_cost"], b.attrs["transport_cost"]
+            self.assertLess(abs(ca - cb), 1e-10 * ca)
+            fa, fb = a["solution/f"][:], b["solution/f"][:]
+            self.assertLess(np.abs(fa - fb).max(), 1e-10 * np.abs(fa).max())
+
+    def test_default_problem_and_help(self):
+        r = run(tool("parot-solve"), "-max_it", "3")  # built-in problem, stopped early
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("built-in default", r.stdout)
+        self.assertIn("diverged_max_it", r.stdout)
+        r = run(tool("parot-solve"), "-help", np_=1)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("-reg", r.stdout)
+
+    def test_not_converged_is_exit_3_with_result(self):
+        out = self.path("limited.h5")
+        r = self.solve(self.clouds, out, "-max_it", "2", "-error_if_not_converged")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("diverged_max_it", r.stderr)
+        with h5py.File(out, "r") as f:
+            self.assertEqual(f.attrs["reason"], "diverged_max_it")
+
+    def test_zero_weights_are_accepted(self):
+        problem = self.path("zeros.h5")
+        self.make_problem(problem, a_fn=lambda a: np.where(np.arange(len(a)) % 3 == 0, 0, a))
+        out = self.path("zeros_result.h5")
+        r = self.solve(problem, out, "-reg", "0.05")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(out, "r") as f:
+            self.assertTrue(np.all(np.isneginf(f["solution/f"][::3])))
+
+    # --- bad input --------------------------------------------------------------------------
+    def make_problem(self, path, a_fn=None, drop=None, mutate=None):
+        with h5py.File(self.clouds, "r") as src, h5py.File(path, "w") as dst:
+            for key, value in src.attrs.items():
+                dst.attrs[key] = value
+            for name in ["source/points", "source/weights", "target/points", "target/weights"]:
+                if name == drop:
+                    continue
+                data = src[name][:]
+                if name == "source/weights" and a_fn:
+                    data = a_fn(data)
+                    data = data / data.sum() if np.isfinite(data).all() and data.sum() > 0 else data
+                dst[name] = data
+            if mutate:
+                mutate(dst)
+
+    def test_bad_inputs(self):
+        out = self.path("never.h5")
+        cases = {
+            "missing file": (self.path("nope.h5"), "no such file"),
+        }
+        def add(name, fragment, **kw):
+            path = self.path(name.replace(" ", "_") + ".h5")
+            self.make_problem(path, **kw)
+            cases[name] = (path, fragment)
+        add("missing dataset", "/target/weights is missing", drop="target/weights")
+        add("nan weight", "source weights: entry 7 is not finite",
+            a_fn=lambda a: np.where(np.arange(len(a)) == 7, np.nan, a))
+        add("negative weight", "source weights: entry 39 is negative",
+            a_fn=lambda a: np.where(np.arange(len(a)) == 39, -1e-3, a))
+        add("zero mass", "total mass must be positive", a_fn=lambda a: 0 * a)
+        add("masses differ", "masses differ", a_fn=lambda a: 2 * a / a.sum() - 0 * a)
+        def wrong_dim(f):
+            del f["target/points"]
+            f["target/points"] = np.zeros((30, 3))
+        add("dimension mismatch", "dimension", mutate=wrong_dim)
+        def wrong_format(f):
+            f.attrs["format"] = "something-else"
+        add("wrong format", "attribute 'format' is 'something-else'", mutate=wrong_format)
+        not_hdf5 = self.path("text.h5")
+        with open(not_hdf5, "w") as f:
+            f.write("not hdf5\n")
+        cases["not hdf5"] = (not_hdf5, "not an HDF5 file")
+        for name, (problem, fragment) in cases.items():
+            with self.subTest(name):
+                # Masses that differ must not be normalized away by make_problem:
+                if name == "masses differ":
+                    with h5py.File(problem, "a") as f:
+                        w = f["source/weights"][:]
+                        del f["source/weights"]
+                        f["source/weights"] = 2 * w
+                self.expect_usage_error(self.solve(problem, out), fragment, out)
+
+    def test_bad_options(self):
+        out = self.path("never.h5")
+        cases = [
+            (["-reg", "-1"], "-reg must be positive"),
+            (["-atol", "0"], "-atol must be positive"),
+            (["-max_it", "0"], "-max_it must be positive"),
+            (["-solver", "simplex"], "unknown value 'simplex'"),
+            (["-regg", "0.1"], "unknown option -regg"),
+            (["-max_it", "ten"], "ten"),
+            (["-eps_scaling_factor", "1.5"], "-eps_scaling_factor must be in (0, 1)"),
+        ]
+        for extra, fragment in cases:
+            with self.subTest(extra=extra):
+                self.expect_usage_error(self.solve(self.clouds, out, *extra), fragment, out)
+        r = run(tool("parot-generate"), "-family", "clouds", "-n", "-5", "-output", out)
+        self.expect_usage_error(r, "-n and -m must be positive", out)
+        r = run(tool("parot-generate"), "-family", "cloud", "-output", out)
+        self.expect_usage_error(r, "unknown value 'cloud'", out)
+
+    def test_existing_result_survives_a_failed_run(self):
+        out = self.path("keep.h5")
+        self.assertEqual(self.solve(self.clouds, out, "-reg", "0.1").returncode, 0)
+        before = os.path.getmtime(out), os.path.getsize(out)
+        r = self.solve(self.path("nope.h5"), out)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual((os.path.getmtime(out), os.path.getsize(out)), before)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--np", type=int, default=1)
+    parser.add_argument("--mpiexec", default="mpiexec")
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0], "-v", *rest])

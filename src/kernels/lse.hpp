@@ -78,4 +78,38 @@ inline void col_lse_merge(const double* c, lindex ld, lindex ni, lindex nj, cons
   }
 }
 
+/// One-pass form with a known shift per row (the previous log-sum-exp): for each row a < ni,
+///   rsum[a] += Σ_b exp((g_b − c_ab)·inv_eps − shift[a]).
+/// The caller checks that rsum stays in a safe range (no overflow, no total underflow) and
+/// falls back to row_lse_merge otherwise.
+inline void row_sum_shifted(const double* c, lindex ld, lindex ni, lindex nj, const double* g,
+                            double inv_eps, const double* shift, double* rsum) {
+  const lindex nb = nj - nj % lanes;
+  for (lindex a = 0; a < ni; ++a) {
+    const double* ca = c + a * ld;
+    const double m = shift[a];
+    double s[lanes] = {};
+    for (lindex b = 0; b < nb; b += lanes)
+      for (lindex l = 0; l < lanes; ++l) s[l] += fast_exp((g[b + l] - ca[b + l]) * inv_eps - m);
+    for (lindex b = nb; b < nj; ++b) s[0] += fast_exp((g[b] - ca[b]) * inv_eps - m);
+    double total = 0.0;
+    for (lindex l = 0; l < lanes; ++l) total += s[l];
+    rsum[a] += total;
+  }
+}
+
+/// One-pass form with a known shift per column: csum[b] += Σ_a exp((f_a − c_ab)·inv_eps − shift[b]).
+inline void col_sum_shifted(const double* c, lindex ld, lindex ni, lindex nj, const double* f,
+                            double inv_eps, const double* shift, double* csum) {
+  for (lindex a = 0; a < ni; ++a) {
+    const double* ca = c + a * ld;
+    const double fa = f[a];
+    for (lindex b = 0; b < nj; ++b) csum[b] += fast_exp((fa - ca[b]) * inv_eps - shift[b]);
+  }
+}
+
+/// Range in which a shifted sum is trusted: no term was clamped (exp(709) ≈ 8e307) and the
+/// largest term did not underflow.
+inline bool shifted_sum_ok(double s) { return s >= 1e-250 && s <= 1e250; }
+
 }  // namespace parot::kernels

@@ -19,26 +19,61 @@ Workspace::Workspace(lindex m)
 void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspace& ws) {
   const lindex n = cost.local_rows(), m = cost.cols();
   const double inv_eps = 1.0 / eps;
-  double rmax[Workspace::tile_rows], rsum[Workspace::tile_rows];
-  for (lindex i0 = 0; i0 < n; i0 += Workspace::tile_rows) {
-    const lindex ni = std::min(Workspace::tile_rows, n - i0);
+  constexpr lindex tr = Workspace::tile_rows, tc = Workspace::tile_cols;
+  double rmax[tr], rsum[tr], shift[tr];
+  for (lindex i0 = 0; i0 < n; i0 += tr) {
+    const lindex ni = std::min(tr, n - i0);
+    bool shifted = true;
+    for (lindex a = 0; a < ni; ++a) {
+      shift[a] = lse[i0 + a];
+      shifted = shifted && std::isfinite(shift[a]);
+    }
+    if (shifted) {
+      std::fill_n(rsum, ni, 0.0);
+      for (lindex j0 = 0; j0 < m; j0 += tc) {
+        const lindex nj = std::min(tc, m - j0);
+        cost.tile(i0, ni, j0, nj, ws.tile.data(), tc);
+        kernels::row_sum_shifted(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, shift,
+                                 rsum);
+      }
+      for (lindex a = 0; a < ni; ++a) {
+        shifted = shifted && kernels::shifted_sum_ok(rsum[a]);
+        lse[i0 + a] = shift[a] + std::log(rsum[a]);
+      }
+      if (shifted) continue;
+    }
+    // Exact streaming maximum: the first sweep, or a shift that was too far off.
     std::fill_n(rmax, ni, kernels::lse_floor);
     std::fill_n(rsum, ni, 0.0);
-    for (lindex j0 = 0; j0 < m; j0 += Workspace::tile_cols) {
-      const lindex nj = std::min(Workspace::tile_cols, m - j0);
-      cost.tile(i0, ni, j0, nj, ws.tile.data(), Workspace::tile_cols);
-      kernels::row_lse_merge(ws.tile.data(), Workspace::tile_cols, ni, nj, g.data() + j0, inv_eps,
-                             rmax, rsum, ws.scratch.data());
+    for (lindex j0 = 0; j0 < m; j0 += tc) {
+      const lindex nj = std::min(tc, m - j0);
+      cost.tile(i0, ni, j0, nj, ws.tile.data(), tc);
+      kernels::row_lse_merge(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, rmax, rsum,
+                             ws.scratch.data());
     }
     for (lindex a = 0; a < ni; ++a) lse[i0 + a] = rmax[a] + std::log(rsum[a]);
   }
 }
 
-void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& ws) {
+void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& ws,
+                     const double* shift) {
   const lindex n = cost.local_rows(), m = cost.cols();
   const double inv_eps = 1.0 / eps;
-  std::fill(ws.cmax.begin(), ws.cmax.end(), kernels::lse_floor);
   std::fill(ws.csum.begin(), ws.csum.end(), 0.0);
+  if (shift) {
+    std::copy_n(shift, m, ws.cmax.begin());
+    for (lindex i0 = 0; i0 < n; i0 += Workspace::tile_rows) {
+      const lindex ni = std::min(Workspace::tile_rows, n - i0);
+      for (lindex j0 = 0; j0 < m; j0 += Workspace::tile_cols) {
+        const lindex nj = std::min(Workspace::tile_cols, m - j0);
+        cost.tile(i0, ni, j0, nj, ws.tile.data(), Workspace::tile_cols);
+        kernels::col_sum_shifted(ws.tile.data(), Workspace::tile_cols, ni, nj, f.data() + i0,
+                                 inv_eps, shift + j0, ws.csum.data() + j0);
+      }
+    }
+    return;
+  }
+  std::fill(ws.cmax.begin(), ws.cmax.end(), kernels::lse_floor);
   for (lindex i0 = 0; i0 < n; i0 += Workspace::tile_rows) {
     const lindex ni = std::min(Workspace::tile_rows, n - i0);
     for (lindex j0 = 0; j0 < m; j0 += Workspace::tile_cols) {

@@ -21,13 +21,18 @@ class Workspace {
 };
 
 /// lse[i] = LSE_j((g_j − C_ij)/eps) for every local row i (lse sized by the caller).
-/// @notcollective
+/// On entry, finite values of lse are used as shifts (one pass, one exp per entry); rows whose
+/// shifted sum leaves the safe range, and rows without a finite shift, are recomputed with the
+/// streaming maximum (two passes). @notcollective
 void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspace& ws);
 
 /// Partial column log-sum-exps over the local rows: after the call ws.cmax/ws.csum hold, for
 /// every column j, (M_j, S_j) with LSE_i((f_i − C_ij)/eps) = M_j + log S_j over local rows.
-/// @notcollective
-void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& ws);
+/// With `shift` (m replicated values, e.g. the previous LSE_j), M_j = shift_j and one pass is
+/// made; the caller checks the reduced sums with kernels::shifted_sum_ok and calls again
+/// without a shift if any column failed. @notcollective
+void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& ws,
+                     const double* shift = nullptr);
 
 /// An MPI reduction of (max, scaled sum) pairs: (m1, s1) ⊕ (m2, s2) = (M, s1 e^{m1−M} + s2 e^{m2−M})
 /// with M = max(m1, m2). A pair (0, x) therefore sums x, and a pair (x, 0) takes the maximum.

@@ -11,6 +11,7 @@
 #include "parot/core/error.hpp"
 #include "parot/core/log.hpp"
 #include "parot/core/options.hpp"
+#include "kernels/lse.hpp"
 #include "solver/entropic/sweeps.hpp"
 
 namespace parot {
@@ -111,7 +112,11 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
   entropic::Workspace ws(m);
   entropic::LsePairReduction reduction;
   std::vector<double> pairs(2 * static_cast<std::size_t>(m) + 6);
-  Vector lse(n);
+  // Shifts of the one-pass log-sum-exps: the previous row and column LSEs (NaN: none yet).
+  constexpr double none = std::numeric_limits<double>::quiet_NaN();
+  Vector lse = Vector::Constant(n, none);
+  std::vector<double> col_shift(static_cast<std::size_t>(m), none);
+  bool have_col_shift = false;
 
   std::size_t stage = 0;
   double best = std::numeric_limits<double>::infinity();
@@ -131,18 +136,28 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
       bad = bad || std::isnan(f[i]) || f[i] == std::numeric_limits<double>::infinity();
     }
     // Column partial log-sum-exps + NaN flag + Σ a f + elapsed, in one reduction.
-    entropic::col_lse_partial(cost, f, e, ws);
-    for (lindex j = 0; j < m; ++j) {
-      pairs[2 * j] = ws.cmax[j];
-      pairs[2 * j + 1] = ws.csum[j];
+    const auto reduce_columns = [&](const double* shift) {
+      entropic::col_lse_partial(cost, f, e, ws, shift);
+      for (lindex j = 0; j < m; ++j) {
+        pairs[2 * j] = ws.cmax[j];
+        pairs[2 * j + 1] = ws.csum[j];
+      }
+      pairs[2 * m] = bad ? 1.0 : 0.0;
+      pairs[2 * m + 1] = 0.0;
+      pairs[2 * m + 2] = 0.0;
+      pairs[2 * m + 3] = weighted_sum(a, f);
+      pairs[2 * m + 4] = wall_time() - t0;
+      pairs[2 * m + 5] = 0.0;
+      reduction.allreduce(comm, pairs.data(), static_cast<int>(m) + 3);
+    };
+    reduce_columns(have_col_shift ? col_shift.data() : nullptr);
+    if (have_col_shift) {
+      // The reduced sums are replicated, so every rank takes the same branch.
+      bool shifted_ok = true;
+      for (lindex j = 0; j < m; ++j) shifted_ok = shifted_ok && std::isfinite(pairs[2 * j + 1]) &&
+                                                 kernels::shifted_sum_ok(pairs[2 * j + 1]);
+      if (!shifted_ok && pairs[2 * m] == 0) reduce_columns(nullptr);
     }
-    pairs[2 * m] = bad ? 1.0 : 0.0;
-    pairs[2 * m + 1] = 0.0;
-    pairs[2 * m + 2] = 0.0;
-    pairs[2 * m + 3] = weighted_sum(a, f);
-    pairs[2 * m + 4] = wall_time() - t0;
-    pairs[2 * m + 5] = 0.0;
-    reduction.allreduce(comm, pairs.data(), static_cast<int>(m) + 3);
     ++it;
 
     // Column error of the plan (f, g): Pᵀ1_j = exp(g_j/e + LSE_j), identical on all ranks.
@@ -152,7 +167,9 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
       const double col = b[j] > 0 ? std::exp(g[j] / e + l) : 0.0;
       err += std::abs(col - b[j]);
       pairs[2 * j] = l;  // keep LSE_j for the g-update
+      col_shift[j] = l;
     }
+    have_col_shift = true;
     const bool nan = pairs[2 * m] > 0 || std::isnan(err);
     const double objective = pairs[2 * m + 3] + weighted_sum(b, g);
     const double elapsed = pairs[2 * m + 4];
@@ -192,6 +209,8 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
     if (reason != Reason::iterating) break;
     if (err <= sinkhorn_.eps_scaling_inner_atol && !final_stage) {
       ++stage;  // the next f-update starts the smaller ε from these potentials
+      lse.setConstant(none);  // shifts of another ε: start the new stage with exact maxima
+      have_col_shift = false;
       best = std::numeric_limits<double>::infinity();
       best_it = it;
       continue;

@@ -20,9 +20,12 @@ guarantees the same L1 accuracy (it may cost POT some extra iterations; --stopth
 The L1 error of POT's returned plan is measured afterwards, and "POT best" is the fastest
 method whose error is <= atol. POT runs on the positive-weight support only: its kernel and
 stabilized methods break down on zero weights (images), and dropped points carry no mass.
+POT's numItermax defaults to max(1000, 3 x parot's iterations): sinkhorn_stabilized can stall
+for good (e.g. density1d, whose tiny target weights make it lose all mass after an absorption).
 
 Note: POT runs in this process (numpy may use several BLAS threads); parot uses RANKS processes.
-Export the usual Open MPI variables first when running as root (see jobs/README.md).
+As root, export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 (and, on small
+machines, OMPI_MCA_rmaps_base_oversubscribe=1) before running.
 
 Usage:
     /usr/bin/python3 jobs/bench_pot.py [--sizes clouds:5000 density1d:5000 images]
@@ -125,7 +128,7 @@ def bench_case(args, spec, workdir):
     n = int(n) if n else None
     if args.quick and n is not None:
         n = min(n, 1000)
-    name = f"{family}" + (f" n={n}" if n else "")
+    name = family + (f" n={n}" if n else "")
     problem = os.path.join(workdir, f"{family}_{n}.h5")
     generate(args, family, n, problem)
     parot = median_run(args.reps, lambda: run_parot(args, problem,
@@ -137,10 +140,11 @@ def bench_case(args, spec, workdir):
     a, b, C = a[keep_a], b[keep_b], C[np.ix_(keep_a, keep_b)]
     build_time = time.perf_counter() - t0
     stop_thr = args.stopthr if args.stopthr else args.atol / np.sqrt(len(b))
+    max_iter = args.pot_max_iter or max(1000, 3 * int(parot["iterations"]))
     pot = {}
     for method in args.methods:
         pot[method] = median_run(args.reps, lambda: run_pot(
-            a, b, C, float(parot["reg"]), method, stop_thr, args.pot_max_iter))
+            a, b, C, float(parot["reg"]), method, stop_thr, max_iter))
         r = pot[method]
         print(f"  {name}: POT {method:<19} {r['time']:9.3f} s {r['iterations']:7d} it  "
               f"L1 error {r['marginal_error']:.2e}", flush=True)
@@ -190,7 +194,8 @@ def main():
     parser.add_argument("--atol", type=float, default=1e-9, help="L1 marginal error target")
     parser.add_argument("--stopthr", type=float, default=None,
                         help="POT stopThr (default atol / sqrt(m))")
-    parser.add_argument("--pot-max-iter", type=int, default=1000000, help="POT numItermax")
+    parser.add_argument("--pot-max-iter", type=int, default=None,
+                        help="POT numItermax (default max(1000, 3 x parot's iterations))")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="cap n at 1000 (smoke run)")

@@ -11,8 +11,8 @@ namespace parot {
 
 Layout Layout::from_offsets(MPI_Comm comm, std::vector<gindex> offsets) {
   const int size = comm_size(comm), rank = comm_rank(comm);
-  PAROT_CHECK(static_cast<int>(offsets.size()) == size + 1 && offsets.front() == 0,
-              InvalidArgument, "layout offsets need nranks + 1 entries starting at 0");
+  PAROT_CHECK(static_cast<int>(offsets.size()) == size + 1 && offsets.front() == 0, InvalidArgument,
+              "layout offsets need nranks + 1 entries starting at 0");
   PAROT_CHECK(std::is_sorted(offsets.begin(), offsets.end()), InvalidArgument,
               "layout offsets must be non-decreasing");
   Layout l;

@@ -15,6 +15,8 @@ void print_root(MPI_Comm comm, const std::string& line) {
   std::fflush(stdout);
 }
 
-double wall_time() { return MPI_Wtime(); }
+double wall_time() {
+  return MPI_Wtime();
+}
 
 }  // namespace parot

@@ -25,7 +25,9 @@ void Handle::reset() {
   id_ = H5I_INVALID_HID;
 }
 
-void silence() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 namespace {
 
@@ -46,9 +48,13 @@ Handle collective_transfer() {
 template <class T>
 hid_t memory_type();
 template <>
-hid_t memory_type<double>() { return H5T_NATIVE_DOUBLE; }
+hid_t memory_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
 template <>
-hid_t memory_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+hid_t memory_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
 
 template <class T>
 void write_rows_impl(hid_t file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
@@ -57,8 +63,8 @@ void write_rows_impl(hid_t file, const std::string& path, std::uint64_t rows, st
   const int rank = cols == 0 ? 1 : 2;
   const hsize_t dims[2] = {rows, cols};
   Handle space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
-  Handle set(H5Dcreate2(file, path.c_str(), memory_type<T>(), space.id(), H5P_DEFAULT,
-                        H5P_DEFAULT, H5P_DEFAULT),
+  Handle set(H5Dcreate2(file, path.c_str(), memory_type<T>(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT),
              H5Dclose);
   PAROT_CHECK(set.valid(), IoError, "cannot create dataset ", path);
   const std::uint64_t width = cols == 0 ? 1 : cols;
@@ -82,8 +88,7 @@ void write_rows_impl(hid_t file, const std::string& path, std::uint64_t rows, st
 Handle open_read(MPI_Comm comm, const std::string& path) {
   silence();
   const bool found = std::filesystem::is_regular_file(path);
-  check_all(comm, found, ErrorKind::invalid_input,
-            "cannot open '" + path + "': no such file");
+  check_all(comm, found, ErrorKind::invalid_input, "cannot open '" + path + "': no such file");
   const bool is_hdf5 = H5Fis_hdf5(path.c_str()) > 0;
   check_all(comm, is_hdf5, ErrorKind::invalid_input,
             "cannot open '" + path + "': not an HDF5 file (or truncated)");

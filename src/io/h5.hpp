@@ -64,8 +64,8 @@ DatasetInfo dataset_info(hid_t file, const std::string& path, const std::string&
 /// as doubles into `out`. Every rank calls it (count may be 0). Returns false when this rank's
 /// read failed: the caller folds that into a collective check after all its reads.
 /// @collective{comm}
-[[nodiscard]] bool read_rows(hid_t file, const std::string& path, std::uint64_t begin, std::uint64_t count,
-               std::uint64_t cols, double* out);
+[[nodiscard]] bool read_rows(hid_t file, const std::string& path, std::uint64_t begin,
+                             std::uint64_t count, std::uint64_t cols, double* out);
 
 /// Creates intermediate groups of `path`. @collective (metadata)
 void make_groups(hid_t file, const std::string& path);

@@ -17,8 +17,7 @@ herr_t print_attribute(hid_t object, const char* name, const H5A_info_t*, void* 
   if (auto s = h5::read_string_attribute(object, name)) {
     os << "  " << std::left << std::setw(24) << name << " " << *s << "\n";
   } else if (auto v = h5::read_number_attribute(object, name)) {
-    os << "  " << std::left << std::setw(24) << name << " " << std::setprecision(12) << *v
-       << "\n";
+    os << "  " << std::left << std::setw(24) << name << " " << std::setprecision(12) << *v << "\n";
   }
   return 0;
 }
@@ -33,9 +32,13 @@ herr_t print_object(hid_t root, const char* name, const H5O_info_t* info, void* 
   std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
   if (rank > 0) H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
   os << "  /" << std::left << std::setw(22) << name << " [";
-  for (std::size_t k = 0; k < dims.size(); ++k) os << (k ? ", " : "") << dims[k];
+  for (std::size_t k = 0; k < dims.size(); ++k)
+    os << (k ? ", " : "") << dims[k];
   const H5T_class_t cls = H5Tget_class(type.id());
-  os << "] " << (cls == H5T_FLOAT ? "float" : cls == H5T_INTEGER ? "int" : "other")
+  os << "] "
+     << (cls == H5T_FLOAT     ? "float"
+         : cls == H5T_INTEGER ? "int"
+                              : "other")
      << 8 * H5Tget_size(type.id()) << "\n";
   return 0;
 }
@@ -45,11 +48,12 @@ herr_t print_object(hid_t root, const char* name, const H5O_info_t* info, void* 
 void inspect(MPI_Comm comm, const std::string& path, std::ostream& os) {
   h5::Handle file = h5::open_read(comm, path);
   const auto format = h5::read_string_attribute(file.id(), "format");
-  PAROT_CHECK(format && (*format == problem_format || *format == result_format), InvalidInput,
-              path, ": not a parot file (root attribute 'format' is ",
+  PAROT_CHECK(format && (*format == problem_format || *format == result_format), InvalidInput, path,
+              ": not a parot file (root attribute 'format' is ",
               format ? "'" + *format + "'" : std::string("missing"), ")");
   std::ostringstream text;
-  text << path << ": " << *format << "\n" << "attributes:\n";
+  text << path << ": " << *format << "\n"
+       << "attributes:\n";
   hsize_t index = 0;
   H5Aiterate2(file.id(), H5_INDEX_NAME, H5_ITER_INC, &index, print_attribute, &text);
   text << "datasets:\n";

@@ -48,8 +48,7 @@ std::pair<gindex, lindex> measure_shape(hid_t file, const std::string& path,
     PAROT_CHECK(static_cast<gindex>(p.shape[0]) == n, DimensionMismatch, path, ": /", group,
                 "/points has ", p.shape[0], " rows but /", group, "/weights has ", n, " entries");
     d = static_cast<lindex>(p.shape[1]);
-    PAROT_CHECK(d > 0 || !need_points, InvalidInput, path, ": /", group,
-                "/points has dimension 0");
+    PAROT_CHECK(d > 0 || !need_points, InvalidInput, path, ": /", group, "/points has dimension 0");
   }
   return {n, d};
 }
@@ -115,8 +114,8 @@ Problem read_problem(MPI_Comm comm, const std::string& path) {
   ok = read_measure(file.id(), "target", dt, problem.target) && ok;
   if (type == CostType::matrix)
     ok = h5::read_rows(file.id(), "/cost", static_cast<std::uint64_t>(rows.begin()),
-                       static_cast<std::uint64_t>(rows.local_size()),
-                       static_cast<std::uint64_t>(m), block.data()) &&
+                       static_cast<std::uint64_t>(rows.local_size()), static_cast<std::uint64_t>(m),
+                       block.data()) &&
          ok;
   check_all(comm, ok, ErrorKind::invalid_input, path + ": reading the data failed");
   problem.cost = type == CostType::matrix ? Cost(std::move(block))
@@ -137,7 +136,8 @@ void write_problem(const std::string& path, const Problem& problem) {
     h5::write_attribute(id, "cost", to_string(problem.cost.type()));
     h5::write_attribute(id, "p", problem.cost.p());
     h5::write_attribute(id, "name", problem.name);
-    for (const auto& [key, value] : problem.attributes) h5::write_attribute(id, key, value);
+    for (const auto& [key, value] : problem.attributes)
+      h5::write_attribute(id, key, value);
 
     const Layout& rows = problem.source.layout;
     const auto n = static_cast<std::uint64_t>(problem.n());

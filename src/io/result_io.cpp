@@ -14,10 +14,11 @@ namespace {
 
 // Replicated history: rank 0 writes every record, the others select nothing.
 template <class T, class Field>
-void write_history_field(hid_t file, const std::string& name, const SolveResult& result,
-                         bool root, Field field) {
+void write_history_field(hid_t file, const std::string& name, const SolveResult& result, bool root,
+                         Field field) {
   std::vector<T> values;
-  for (const auto& record : result.history) values.push_back(static_cast<T>(field(record)));
+  for (const auto& record : result.history)
+    values.push_back(static_cast<T>(field(record)));
   const auto k = static_cast<std::uint64_t>(values.size());
   h5::write_rows(file, "/history/" + name, k, 0, 0, root ? k : 0, values.data());
 }
@@ -78,7 +79,8 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
     write_attribute(id, "options", info.options);
     write_attribute(id, "solve_time", result.solve_time);
     write_attribute(id, "wall_time", info.wall_time);
-    for (const auto& [key, value] : info.extra) write_attribute(id, key, value);
+    for (const auto& [key, value] : info.extra)
+      write_attribute(id, key, value);
 
     const Layout& rows = problem.source.layout;
     h5::write_rows(id, "/solution/f", static_cast<std::uint64_t>(problem.n()), 0,
@@ -87,8 +89,7 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
     const Layout cols = Layout::uniform(comm, problem.m());
     h5::write_rows(id, "/solution/g", static_cast<std::uint64_t>(problem.m()), 0,
                    static_cast<std::uint64_t>(cols.begin()),
-                   static_cast<std::uint64_t>(cols.local_size()),
-                   solution.g.data() + cols.begin());
+                   static_cast<std::uint64_t>(cols.local_size()), solution.g.data() + cols.begin());
 
     write_history_field<std::int64_t>(id, "iteration", result, root,
                                       [](const IterationRecord& r) { return r.iteration; });

@@ -15,7 +15,8 @@ inline void sqeuclidean_tile(const double* x, lindex ni, lindex d, const double*
                              lindex nj, double* out, lindex ld) {
   for (lindex a = 0; a < ni; ++a) {
     double* o = out + a * ld;
-    for (lindex b = 0; b < nj; ++b) o[b] = 0.0;
+    for (lindex b = 0; b < nj; ++b)
+      o[b] = 0.0;
     for (lindex k = 0; k < d; ++k) {
       const double xk = x[a * d + k];
       const double* y = yt + k * ys;
@@ -31,23 +32,28 @@ inline void euclidean_tile(const double* x, lindex ni, lindex d, const double* y
                            lindex nj, double* out, lindex ld) {
   sqeuclidean_tile(x, ni, d, yt, ys, nj, out, ld);
   for (lindex a = 0; a < ni; ++a)
-    for (lindex b = 0; b < nj; ++b) out[a * ld + b] = std::sqrt(out[a * ld + b]);
+    for (lindex b = 0; b < nj; ++b)
+      out[a * ld + b] = std::sqrt(out[a * ld + b]);
 }
 
 inline void lp_tile(double p, const double* x, lindex ni, lindex d, const double* yt, lindex ys,
                     lindex nj, double* out, lindex ld) {
   for (lindex a = 0; a < ni; ++a) {
     double* o = out + a * ld;
-    for (lindex b = 0; b < nj; ++b) o[b] = 0.0;
+    for (lindex b = 0; b < nj; ++b)
+      o[b] = 0.0;
     for (lindex k = 0; k < d; ++k) {
       const double xk = x[a * d + k];
       const double* y = yt + k * ys;
       if (p == 1.0) {
-        for (lindex b = 0; b < nj; ++b) o[b] += std::abs(xk - y[b]);
+        for (lindex b = 0; b < nj; ++b)
+          o[b] += std::abs(xk - y[b]);
       } else if (p == 2.0) {
-        for (lindex b = 0; b < nj; ++b) o[b] += (xk - y[b]) * (xk - y[b]);
+        for (lindex b = 0; b < nj; ++b)
+          o[b] += (xk - y[b]) * (xk - y[b]);
       } else {
-        for (lindex b = 0; b < nj; ++b) o[b] += std::pow(std::abs(xk - y[b]), p);
+        for (lindex b = 0; b < nj; ++b)
+          o[b] += std::pow(std::abs(xk - y[b]), p);
       }
     }
   }

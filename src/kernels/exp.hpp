@@ -51,7 +51,8 @@ inline double fast_exp(double x) {
 
 /// out[i] = exp(in[i]) for i < n (in may equal out).
 inline void exp_array(const double* in, double* out, lindex n) {
-  for (lindex i = 0; i < n; ++i) out[i] = fast_exp(in[i]);
+  for (lindex i = 0; i < n; ++i)
+    out[i] = fast_exp(in[i]);
 }
 
 }  // namespace parot::kernels

@@ -24,7 +24,8 @@ inline void row_lse_merge(const double* c, lindex ld, lindex ni, lindex nj, cons
   for (lindex a = 0; a < ni; ++a) {
     const double* ca = c + a * ld;
     double mx[lanes];
-    for (lindex l = 0; l < lanes; ++l) mx[l] = lse_floor;
+    for (lindex l = 0; l < lanes; ++l)
+      mx[l] = lse_floor;
     for (lindex b = 0; b < nb; b += lanes)
       for (lindex l = 0; l < lanes; ++l) {
         const double t = (g[b + l] - ca[b + l]) * inv_eps;
@@ -37,7 +38,8 @@ inline void row_lse_merge(const double* c, lindex ld, lindex ni, lindex nj, cons
       mx[0] = t > mx[0] ? t : mx[0];
     }
     double tile_max = mx[0];
-    for (lindex l = 1; l < lanes; ++l) tile_max = mx[l] > tile_max ? mx[l] : tile_max;
+    for (lindex l = 1; l < lanes; ++l)
+      tile_max = mx[l] > tile_max ? mx[l] : tile_max;
     if (tile_max > rmax[a]) {
       rsum[a] *= fast_exp(rmax[a] - tile_max);
       rmax[a] = tile_max;
@@ -45,10 +47,13 @@ inline void row_lse_merge(const double* c, lindex ld, lindex ni, lindex nj, cons
     const double m = rmax[a];
     double s[lanes] = {};
     for (lindex b = 0; b < nb; b += lanes)
-      for (lindex l = 0; l < lanes; ++l) s[l] += fast_exp(v[b + l] - m);
-    for (lindex b = nb; b < nj; ++b) s[0] += fast_exp(v[b] - m);
+      for (lindex l = 0; l < lanes; ++l)
+        s[l] += fast_exp(v[b + l] - m);
+    for (lindex b = nb; b < nj; ++b)
+      s[0] += fast_exp(v[b] - m);
     double total = 0.0;
-    for (lindex l = 0; l < lanes; ++l) total += s[l];
+    for (lindex l = 0; l < lanes; ++l)
+      total += s[l];
     rsum[a] += total;
   }
 }
@@ -58,7 +63,8 @@ inline void row_lse_merge(const double* c, lindex ld, lindex ni, lindex nj, cons
 /// `tmax` is scratch of nj doubles.
 inline void col_lse_merge(const double* c, lindex ld, lindex ni, lindex nj, const double* f,
                           double inv_eps, double* cmax, double* csum, double* tmax) {
-  for (lindex b = 0; b < nj; ++b) tmax[b] = cmax[b];
+  for (lindex b = 0; b < nj; ++b)
+    tmax[b] = cmax[b];
   for (lindex a = 0; a < ni; ++a) {
     const double* ca = c + a * ld;
     const double fa = f[a];
@@ -74,7 +80,8 @@ inline void col_lse_merge(const double* c, lindex ld, lindex ni, lindex nj, cons
   for (lindex a = 0; a < ni; ++a) {
     const double* ca = c + a * ld;
     const double fa = f[a];
-    for (lindex b = 0; b < nj; ++b) csum[b] += fast_exp((fa - ca[b]) * inv_eps - cmax[b]);
+    for (lindex b = 0; b < nj; ++b)
+      csum[b] += fast_exp((fa - ca[b]) * inv_eps - cmax[b]);
   }
 }
 
@@ -90,26 +97,33 @@ inline void row_sum_shifted(const double* c, lindex ld, lindex ni, lindex nj, co
     const double m = shift[a];
     double s[lanes] = {};
     for (lindex b = 0; b < nb; b += lanes)
-      for (lindex l = 0; l < lanes; ++l) s[l] += fast_exp((g[b + l] - ca[b + l]) * inv_eps - m);
-    for (lindex b = nb; b < nj; ++b) s[0] += fast_exp((g[b] - ca[b]) * inv_eps - m);
+      for (lindex l = 0; l < lanes; ++l)
+        s[l] += fast_exp((g[b + l] - ca[b + l]) * inv_eps - m);
+    for (lindex b = nb; b < nj; ++b)
+      s[0] += fast_exp((g[b] - ca[b]) * inv_eps - m);
     double total = 0.0;
-    for (lindex l = 0; l < lanes; ++l) total += s[l];
+    for (lindex l = 0; l < lanes; ++l)
+      total += s[l];
     rsum[a] += total;
   }
 }
 
-/// One-pass form with a known shift per column: csum[b] += Σ_a exp((f_a − c_ab)·inv_eps − shift[b]).
+/// One-pass form with a known shift per column: csum[b] += Σ_a exp((f_a − c_ab)·inv_eps −
+/// shift[b]).
 inline void col_sum_shifted(const double* c, lindex ld, lindex ni, lindex nj, const double* f,
                             double inv_eps, const double* shift, double* csum) {
   for (lindex a = 0; a < ni; ++a) {
     const double* ca = c + a * ld;
     const double fa = f[a];
-    for (lindex b = 0; b < nj; ++b) csum[b] += fast_exp((fa - ca[b]) * inv_eps - shift[b]);
+    for (lindex b = 0; b < nj; ++b)
+      csum[b] += fast_exp((fa - ca[b]) * inv_eps - shift[b]);
   }
 }
 
 /// Range in which a shifted sum is trusted: no term was clamped (exp(709) ≈ 8e307) and the
 /// largest term did not underflow.
-inline bool shifted_sum_ok(double s) { return s >= 1e-250 && s <= 1e250; }
+inline bool shifted_sum_ok(double s) {
+  return s >= 1e-250 && s <= 1e250;
+}
 
 }  // namespace parot::kernels

@@ -24,7 +24,9 @@ PetscErrorCode capture_handler(MPI_Comm, int, const char*, const char*, PetscErr
 
 namespace petsc {
 
-void install_error_handler() { PetscPushErrorHandler(capture_handler, nullptr); }
+void install_error_handler() {
+  PetscPushErrorHandler(capture_handler, nullptr);
+}
 
 void check(PetscErrorCode code, bool collective, const char* call) {
   if (!code) return;
@@ -57,7 +59,9 @@ Environment::~Environment() {
   PetscFinalize();
 }
 
-MPI_Comm Environment::comm() const noexcept { return PETSC_COMM_WORLD; }
+MPI_Comm Environment::comm() const noexcept {
+  return PETSC_COMM_WORLD;
+}
 
 int Environment::handle_exception(const std::exception_ptr& error, const char* program) const {
   try {

@@ -22,7 +22,9 @@ struct Reader {
   std::vector<std::string>* given;
 };
 
-std::string with_dash(const char* key) { return std::string("-") + key; }
+std::string with_dash(const char* key) {
+  return std::string("-") + key;
+}
 
 }  // namespace
 
@@ -35,8 +37,7 @@ void OptionsBlock::real(const char* key, const char* help, double& value) {
     PetscOptionItems* PetscOptionsObject = r->items;
     PetscReal v = value;
     PetscBool set = PETSC_FALSE;
-    PAROT_PETSC_CALL_COLLECTIVE(
-        PetscOptionsReal(with_dash(key).c_str(), help, "", v, &v, &set));
+    PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsReal(with_dash(key).c_str(), help, "", v, &v, &set));
     if (set) {
       value = v;
       r->given->push_back(key);
@@ -79,7 +80,8 @@ void OptionsBlock::string(const char* key, const char* help, std::string& value)
     char buf[PETSC_MAX_PATH_LEN] = {};
     std::strncpy(buf, value.c_str(), sizeof buf - 1);
     PetscBool set = PETSC_FALSE;
-    PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsString(with_dash(key).c_str(), help, "", value.c_str(), buf, sizeof buf, &set));
+    PAROT_PETSC_CALL_COLLECTIVE(
+        PetscOptionsString(with_dash(key).c_str(), help, "", value.c_str(), buf, sizeof buf, &set));
     if (set) {
       PAROT_CHECK(buf[0] != '\0', InvalidArgument, "option -", key, " needs a value");
       value = buf;
@@ -91,7 +93,8 @@ void OptionsBlock::string(const char* key, const char* help, std::string& value)
 void OptionsBlock::choice(const char* key, const char* help,
                           const std::vector<std::string>& choices, std::string& value) {
   std::string text = std::string(help) + " (";
-  for (std::size_t i = 0; i < choices.size(); ++i) text += (i ? "|" : "") + choices[i];
+  for (std::size_t i = 0; i < choices.size(); ++i)
+    text += (i ? "|" : "") + choices[i];
   text += ")";
   auto help_text = std::make_shared<std::string>(std::move(text));
   readers_.push_back([this, key, help_text, choices, &value](void* ctx) {
@@ -100,13 +103,14 @@ void OptionsBlock::choice(const char* key, const char* help,
     char buf[256] = {};
     std::strncpy(buf, value.c_str(), sizeof buf - 1);
     PetscBool set = PETSC_FALSE;
-    PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsString(with_dash(key).c_str(), help_text->c_str(), "", value.c_str(), buf,
-                           sizeof buf, &set));
+    PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsString(with_dash(key).c_str(), help_text->c_str(), "",
+                                                   value.c_str(), buf, sizeof buf, &set));
     if (!set) return;
     const std::string got = buf;
     if (std::find(choices.begin(), choices.end(), got) == choices.end()) {
       std::string list;
-      for (std::size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + choices[i];
+      for (std::size_t i = 0; i < choices.size(); ++i)
+        list += (i ? ", " : "") + choices[i];
       throw InvalidArgument("option -" + prefix_ + key + ": unknown value '" + got +
                                 "' (expected one of: " + list + ")",
                             true);
@@ -164,7 +168,8 @@ void check_all_options_used(MPI_Comm) {
   char** values = nullptr;
   PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsLeftGet(nullptr, &n, &names, &values));
   std::ostringstream os;
-  for (PetscInt i = 0; i < n; ++i) os << (i ? ", " : "") << '-' << names[i];
+  for (PetscInt i = 0; i < n; ++i)
+    os << (i ? ", " : "") << '-' << names[i];
   const PetscInt unused = n;  // PetscOptionsLeftRestore resets n
   PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsLeftRestore(nullptr, &n, &names, &values));
   PAROT_CHECK(unused == 0, InvalidArgument, "unknown option", (unused > 1 ? "s " : " "), os.str(),

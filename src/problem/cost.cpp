@@ -13,10 +13,14 @@ namespace parot {
 
 std::string to_string(CostType type) {
   switch (type) {
-    case CostType::sqeuclidean: return "sqeuclidean";
-    case CostType::euclidean: return "euclidean";
-    case CostType::lp: return "lp";
-    case CostType::matrix: return "matrix";
+    case CostType::sqeuclidean:
+      return "sqeuclidean";
+    case CostType::euclidean:
+      return "euclidean";
+    case CostType::lp:
+      return "lp";
+    case CostType::matrix:
+      return "matrix";
   }
   return "unknown";
 }

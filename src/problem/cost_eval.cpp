@@ -36,7 +36,8 @@ double Cost::max_value(MPI_Comm comm) const {
   if (type_ == CostType::matrix) {
     // A raw loop: Eigen reductions here would assume AVX alignment of a block allocated elsewhere.
     const double* c = block_.data();
-    for (lindex k = 0; k < rows_ * cols_; ++k) local = std::max(local, c[k]);
+    for (lindex k = 0; k < rows_ * cols_; ++k)
+      local = std::max(local, c[k]);
   } else {
     constexpr lindex tr = 16, tc = 1024;
     std::vector<double> buf(static_cast<std::size_t>(tr * tc));
@@ -45,7 +46,8 @@ double Cost::max_value(MPI_Comm comm) const {
         const lindex ni = std::min(tr, rows_ - i0), nj = std::min(tc, cols_ - j0);
         tile(i0, ni, j0, nj, buf.data(), tc);
         for (lindex a = 0; a < ni; ++a)
-          for (lindex b = 0; b < nj; ++b) local = std::max(local, buf[a * tc + b]);
+          for (lindex b = 0; b < nj; ++b)
+            local = std::max(local, buf[a * tc + b]);
       }
   }
   return allreduce_max(comm, local);

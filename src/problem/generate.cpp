@@ -37,8 +37,7 @@ Measure make_measure(Layout layout, lindex dim) {
 
 void normalize(Measure& m) {
   const double local = m.weights.sum();
-  const double total =
-      m.layout.is_replicated() ? local : allreduce_sum(m.layout.comm(), local);
+  const double total = m.layout.is_replicated() ? local : allreduce_sum(m.layout.comm(), local);
   m.weights /= total;
 }
 
@@ -49,8 +48,8 @@ void fill_mixture(Measure& m, std::uint64_t seed, std::uint64_t which, Stream la
   const lindex d = m.dim();
   for (lindex i = 0; i < m.layout.local_size(); ++i) {
     const gindex gi = m.layout.begin() + i;
-    const int c = static_cast<int>(uniform01(seed, labels, static_cast<std::uint64_t>(gi)) *
-                                   components);
+    const int c =
+        static_cast<int>(uniform01(seed, labels, static_cast<std::uint64_t>(gi)) * components);
     const std::uint64_t param = which * 1000 + static_cast<std::uint64_t>(c) * 100;
     const double spread = 0.05 + 0.1 * uniform01(seed, mixture_params, param);
     for (lindex k = 0; k < d; ++k) {
@@ -122,8 +121,7 @@ Problem generate_problem(MPI_Comm comm, const GenerateParams& params) {
   const gindex m = images ? 784 : (params.m < 0 ? params.n : params.m);
   PAROT_CHECK(n > 0 && m > 0, InvalidArgument, "-n and -m must be positive, got ", n, " and ", m);
   PAROT_CHECK(params.d > 0, InvalidArgument, "-d must be positive, got ", params.d);
-  PAROT_CHECK(params.p == 1 || params.p == 2, InvalidArgument, "-p must be 1 or 2, got ",
-              params.p);
+  PAROT_CHECK(params.p == 1 || params.p == 2, InvalidArgument, "-p must be 1 or 2, got ", params.p);
   PAROT_CHECK(params.seed >= 0, InvalidArgument, "-seed must be >= 0, got ", params.seed);
   const auto seed = static_cast<std::uint64_t>(params.seed);
   const Layout rows = Layout::uniform(comm, n);
@@ -156,8 +154,8 @@ Problem generate_problem(MPI_Comm comm, const GenerateParams& params) {
         const Stream s = meas == &problem.source ? source_points : target_points;
         for (lindex i = 0; i < meas->layout.local_size(); ++i) {
           for (lindex k = 0; k < d; ++k)
-            meas->points(i, k) = uniform01(
-                seed, s, static_cast<std::uint64_t>((meas->layout.begin() + i) * d + k));
+            meas->points(i, k) =
+                uniform01(seed, s, static_cast<std::uint64_t>((meas->layout.begin() + i) * d + k));
           meas->weights[i] = 1.0;
         }
       }

@@ -38,9 +38,9 @@ void finalize_problem(Problem& problem, const std::string& origin) {
         }
     check_all(comm, bad.empty(), ErrorKind::invalid_input, bad);
   } else {
-    PAROT_CHECK(cost.cols() == problem.m() &&
-                    cost.local_rows() == problem.source.layout.local_size(),
-                InternalError, "the cost was built for other measures");
+    PAROT_CHECK(
+        cost.cols() == problem.m() && cost.local_rows() == problem.source.layout.local_size(),
+        InternalError, "the cost was built for other measures");
   }
 
   problem.source.weights /= ms;

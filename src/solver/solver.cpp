@@ -12,11 +12,16 @@ namespace parot {
 
 std::string to_string(Reason reason) {
   switch (reason) {
-    case Reason::converged_atol: return "converged_atol";
-    case Reason::iterating: return "iterating";
-    case Reason::diverged_max_it: return "diverged_max_it";
-    case Reason::diverged_nan: return "diverged_nan";
-    case Reason::diverged_stalled: return "diverged_stalled";
+    case Reason::converged_atol:
+      return "converged_atol";
+    case Reason::iterating:
+      return "iterating";
+    case Reason::diverged_max_it:
+      return "diverged_max_it";
+    case Reason::diverged_nan:
+      return "diverged_nan";
+    case Reason::diverged_stalled:
+      return "diverged_stalled";
   }
   return "unknown";
 }
@@ -25,8 +30,7 @@ void read_common_options(MPI_Comm comm, SolveParams& params) {
   OptionsBlock block(comm, "", "parot solver options");
   block.real("reg", "regularization (ε, POT convention); default 0.01 x the largest cost",
              params.reg);
-  block.boolean("reg_relative", "read -reg as a fraction of the largest cost",
-                params.reg_relative);
+  block.boolean("reg_relative", "read -reg as a fraction of the largest cost", params.reg_relative);
   block.real("atol", "stop when the marginal L1 error is below atol", params.atol);
   block.integer("max_it", "maximum iterations of all stages together", params.max_it);
   block.boolean("monitor", "print one line per check", params.monitor);
@@ -48,19 +52,22 @@ void validate(const SolveParams& params) {
               "option -atol must be positive, got ", params.atol);
   PAROT_CHECK(params.max_it > 0, InvalidArgument, "option -max_it must be positive, got ",
               params.max_it);
-  PAROT_CHECK(params.check_every > 0, InvalidArgument,
-              "option -check_every must be positive, got ", params.check_every);
+  PAROT_CHECK(params.check_every > 0, InvalidArgument, "option -check_every must be positive, got ",
+              params.check_every);
   PAROT_CHECK(std::isfinite(params.plan_threshold), InvalidArgument,
               "option -plan_threshold must be finite");
 }
 
-std::vector<std::string> solver_types() { return {"sinkhorn"}; }
+std::vector<std::string> solver_types() {
+  return {"sinkhorn"};
+}
 
 std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
                                     const SolveParams& params) {
   if (type == "sinkhorn") return std::make_unique<SinkhornSolver>(comm, params);
   std::string list;
-  for (const auto& t : solver_types()) list += (list.empty() ? "" : ", ") + t;
+  for (const auto& t : solver_types())
+    list += (list.empty() ? "" : ", ") + t;
   throw InvalidArgument("unknown solver '" + type + "' (available: " + list + ")", true);
 }
 

@@ -15,7 +15,8 @@ namespace {
 
 class MpiListener : public ::testing::EmptyTestEventListener {
  public:
-  MpiListener(::testing::TestEventListener* printer, MPI_Comm comm) : printer_(printer), comm_(comm) {
+  MpiListener(::testing::TestEventListener* printer, MPI_Comm comm)
+      : printer_(printer), comm_(comm) {
     MPI_Comm_rank(comm, &rank_);
   }
   ~MpiListener() override { delete printer_; }
@@ -77,9 +78,9 @@ class MpiListener : public ::testing::EmptyTestEventListener {
 
   void print_summary(int nranks) const {
     if (rank_ != 0) return;
-    std::printf("[ MPI np=%d ] %zu test(s) failed on at least one rank\n", nranks,
-                failed_.size());
-    for (const auto& name : failed_) std::printf("[ MPI np=%d ]   %s\n", nranks, name.c_str());
+    std::printf("[ MPI np=%d ] %zu test(s) failed on at least one rank\n", nranks, failed_.size());
+    for (const auto& name : failed_)
+      std::printf("[ MPI np=%d ]   %s\n", nranks, name.c_str());
     std::fflush(stdout);
   }
 

@@ -54,7 +54,8 @@ TEST(Sinkhorn, OneSourcePointForcesThePlan) {
 
 TEST(Sinkhorn, MatchesBruteForceDenseReference) {
   const RowMatrix X = RowMatrix::Random(7, 2), Y = RowMatrix::Random(5, 2);
-  Vector a = Vector::Random(7).cwiseAbs().array() + 0.1, b = Vector::Random(5).cwiseAbs().array() + 0.1;
+  Vector a = Vector::Random(7).cwiseAbs().array() + 0.1,
+         b = Vector::Random(5).cwiseAbs().array() + 0.1;
   a /= a.sum();
   b /= b.sum();
   a[3] = 0;  // a zero weight
@@ -98,8 +99,10 @@ TEST(Sinkhorn, SameAnswerAtAnyRankCountAndLayout) {
     EXPECT_EQ(r.iterations, ref.iterations);
     EXPECT_NEAR(r.transport_cost, ref.transport_cost, 1e-10 * ref.transport_cost);
     const Vector f = test::gather(rows, s.f);
-    EXPECT_LT((f - ref_solution.f).cwiseAbs().maxCoeff(), 1e-10 * ref_solution.f.cwiseAbs().maxCoeff());
-    EXPECT_LT((s.g - ref_solution.g).cwiseAbs().maxCoeff(), 1e-10 * ref_solution.g.cwiseAbs().maxCoeff());
+    EXPECT_LT((f - ref_solution.f).cwiseAbs().maxCoeff(),
+              1e-10 * ref_solution.f.cwiseAbs().maxCoeff());
+    EXPECT_LT((s.g - ref_solution.g).cwiseAbs().maxCoeff(),
+              1e-10 * ref_solution.g.cwiseAbs().maxCoeff());
   }
   Solution s;
   const SolveResult r = solve(world, s, 0.05, 1e-11);

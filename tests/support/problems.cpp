@@ -80,21 +80,25 @@ DenseReference dense_sinkhorn(const RowMatrix& C, const Vector& a, const Vector&
   std::vector<ld> f(static_cast<std::size_t>(n), 0), g(static_cast<std::size_t>(m), 0);
   auto lse = [](const std::vector<ld>& v) {
     ld mx = -std::numeric_limits<ld>::infinity();
-    for (ld x : v) mx = std::max(mx, x);
+    for (ld x : v)
+      mx = std::max(mx, x);
     ld s = 0;
-    for (ld x : v) s += std::exp(x - mx);
+    for (ld x : v)
+      s += std::exp(x - mx);
     return mx + std::log(s);
   };
   std::vector<ld> v;
   for (int it = 0; it < iterations; ++it) {
     for (Eigen::Index i = 0; i < n; ++i) {
       v.assign(static_cast<std::size_t>(m), 0);
-      for (Eigen::Index j = 0; j < m; ++j) v[j] = (g[j] - C(i, j)) / eps;
+      for (Eigen::Index j = 0; j < m; ++j)
+        v[j] = (g[j] - C(i, j)) / eps;
       f[i] = eps * (std::log(static_cast<ld>(a[i])) - lse(v));
     }
     for (Eigen::Index j = 0; j < m; ++j) {
       v.assign(static_cast<std::size_t>(n), 0);
-      for (Eigen::Index i = 0; i < n; ++i) v[i] = (f[i] - C(i, j)) / eps;
+      for (Eigen::Index i = 0; i < n; ++i)
+        v[i] = (f[i] - C(i, j)) / eps;
       g[j] = eps * (std::log(static_cast<ld>(b[j])) - lse(v));
     }
   }
@@ -104,9 +108,11 @@ DenseReference dense_sinkhorn(const RowMatrix& C, const Vector& a, const Vector&
   ld cost = 0;
   for (Eigen::Index i = 0; i < n; ++i) {
     ref.f[i] = static_cast<double>(f[i]);
-    for (Eigen::Index j = 0; j < m; ++j) cost += std::exp((f[i] + g[j] - C(i, j)) / eps) * C(i, j);
+    for (Eigen::Index j = 0; j < m; ++j)
+      cost += std::exp((f[i] + g[j] - C(i, j)) / eps) * C(i, j);
   }
-  for (Eigen::Index j = 0; j < m; ++j) ref.g[j] = static_cast<double>(g[j]);
+  for (Eigen::Index j = 0; j < m; ++j)
+    ref.g[j] = static_cast<double>(g[j]);
   ref.transport_cost = static_cast<double>(cost);
   return ref;
 }

@@ -27,7 +27,9 @@ TEST(FastExp, ExactAtZeroAndUnderflowsToZero) {
 
 TEST(FastExp, ArrayFormEqualsScalarForm) {
   std::vector<double> x(1001), y(1001);
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = -50.0 + 0.1 * static_cast<double>(i);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = -50.0 + 0.1 * static_cast<double>(i);
   parot::kernels::exp_array(x.data(), y.data(), static_cast<parot::lindex>(x.size()));
-  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], fast_exp(x[i]));
+  for (std::size_t i = 0; i < x.size(); ++i)
+    EXPECT_EQ(y[i], fast_exp(x[i]));
 }

@@ -38,11 +38,11 @@ class Error : public std::runtime_error {
   bool collective_;
 };
 
-#define PAROT_DEFINE_ERROR(Name, kind_value)                             \
-  class Name : public Error {                                            \
-   public:                                                               \
-    explicit Name(const std::string& what, bool collective = true)       \
-        : Error(ErrorKind::kind_value, what, collective) {}              \
+#define PAROT_DEFINE_ERROR(Name, kind_value)                       \
+  class Name : public Error {                                      \
+   public:                                                         \
+    explicit Name(const std::string& what, bool collective = true) \
+        : Error(ErrorKind::kind_value, what, collective) {}        \
   }
 PAROT_DEFINE_ERROR(InvalidArgument, invalid_argument);
 PAROT_DEFINE_ERROR(InvalidInput, invalid_input);
@@ -71,7 +71,7 @@ std::string cat(Args&&... args) {
 
 /// Always-on check of a condition that is identical on every rank (options, global sizes):
 /// throws the collective error `ErrorType` with the message pieces concatenated.
-#define PAROT_CHECK(cond, ErrorType, ...) \
-  do {                                    \
+#define PAROT_CHECK(cond, ErrorType, ...)                                  \
+  do {                                                                     \
     if (!(cond)) throw ErrorType(::parot::detail::cat(__VA_ARGS__), true); \
   } while (0)

@@ -32,8 +32,8 @@ void write_problem(const std::string& path, const Problem& problem);
 /// Run information stored as root attributes of a result file.
 struct RunInfo {
   long nranks = 1;
-  std::string options;   ///< the options of the run, one line
-  double wall_time = 0;  ///< whole-process seconds until the write
+  std::string options;                       ///< the options of the run, one line
+  double wall_time = 0;                      ///< whole-process seconds until the write
   std::map<std::string, std::string> extra;  ///< further string attributes
 };
 

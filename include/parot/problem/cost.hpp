@@ -48,9 +48,9 @@ class Cost {
   CostType type_ = CostType::sqeuclidean;
   double p_ = 2.0;
   lindex rows_ = 0, cols_ = 0, dim_ = 0;
-  RowMatrix source_;                // local source points, rows_ x dim_
-  RowMatrix target_t_;              // target points transposed: dim_ x cols_ (SoA)
-  RowMatrix block_;                 // explicit cost block, rows_ x cols_
+  RowMatrix source_;    // local source points, rows_ x dim_
+  RowMatrix target_t_;  // target points transposed: dim_ x cols_ (SoA)
+  RowMatrix block_;     // explicit cost block, rows_ x cols_
 };
 
 }  // namespace parot

@@ -16,8 +16,8 @@ struct Problem {
   Measure source;
   Measure target;
   Cost cost;
-  std::string name;            ///< free text, kept in result files
-  double source_mass = 1.0;    ///< total mass before normalization
+  std::string name;          ///< free text, kept in result files
+  double source_mass = 1.0;  ///< total mass before normalization
   double target_mass = 1.0;
   std::map<std::string, std::string> attributes;  ///< generator settings and the like
 

@@ -11,24 +11,26 @@ namespace parot {
 
 /// Why a solve stopped. PETSc's sign convention: positive converged, negative did not.
 enum class Reason : int {
-  converged_atol = 1,      ///< marginal L1 error <= atol
+  converged_atol = 1,  ///< marginal L1 error <= atol
   iterating = 0,
-  diverged_max_it = -1,    ///< max_it reached first
-  diverged_nan = -2,       ///< a NaN or Inf appeared in the potentials
-  diverged_stalled = -3,   ///< no progress over the stall window
+  diverged_max_it = -1,   ///< max_it reached first
+  diverged_nan = -2,      ///< a NaN or Inf appeared in the potentials
+  diverged_stalled = -3,  ///< no progress over the stall window
 };
 std::string to_string(Reason reason);
-inline bool converged(Reason reason) { return static_cast<int>(reason) > 0; }
+inline bool converged(Reason reason) {
+  return static_cast<int>(reason) > 0;
+}
 
 /// One record per check. All values are identical on every rank.
 struct IterationRecord {
-  long iteration = 0;           ///< total iterations so far (all stages)
-  double reg = 0;               ///< regularization of the current stage (absolute)
-  double marginal_error = 0;    ///< ‖P1−a‖₁ + ‖Pᵀ1−b‖₁
-  double objective = 0;         ///< dual objective
-  double step = 0;              ///< step length (Newton stages; 1 for Sinkhorn)
-  long inner_iterations = 0;    ///< inner solver iterations (Newton stages; 0 for Sinkhorn)
-  double wall_time = 0;         ///< seconds since the solve started (max over ranks)
+  long iteration = 0;         ///< total iterations so far (all stages)
+  double reg = 0;             ///< regularization of the current stage (absolute)
+  double marginal_error = 0;  ///< ‖P1−a‖₁ + ‖Pᵀ1−b‖₁
+  double objective = 0;       ///< dual objective
+  double step = 0;            ///< step length (Newton stages; 1 for Sinkhorn)
+  long inner_iterations = 0;  ///< inner solver iterations (Newton stages; 0 for Sinkhorn)
+  double wall_time = 0;       ///< seconds since the solve started (max over ranks)
 };
 
 /// Local part of a sparse plan (COO, global indices).
@@ -47,22 +49,22 @@ struct Solution {
 struct SolveResult {
   std::string solver;
   Reason reason = Reason::iterating;
-  long iterations = 0;            ///< all iterations of all stages
+  long iterations = 0;  ///< all iterations of all stages
   long sinkhorn_iterations = 0;
   long newton_iterations = 0;
-  long failed_iteration = -1;     ///< where a NaN or stall was detected (-1: none)
-  double reg = 0;                 ///< final regularization (absolute)
-  double reg_relative = 0;        ///< reg / largest cost
+  long failed_iteration = -1;  ///< where a NaN or stall was detected (-1: none)
+  double reg = 0;              ///< final regularization (absolute)
+  double reg_relative = 0;     ///< reg / largest cost
   double max_cost = 0;
-  double transport_cost = 0;      ///< ⟨C, P⟩
-  double objective = 0;           ///< dual objective at the end
-  double marginal_error = 0;      ///< ‖P1−a‖₁ + ‖Pᵀ1−b‖₁ of the final plan
+  double transport_cost = 0;  ///< ⟨C, P⟩
+  double objective = 0;       ///< dual objective at the end
+  double marginal_error = 0;  ///< ‖P1−a‖₁ + ‖Pᵀ1−b‖₁ of the final plan
   double source_marginal_error = 0;
   double target_marginal_error = 0;
-  double plan_mass = 0;           ///< Σ P
-  double solve_time = 0;          ///< seconds (max over ranks)
+  double plan_mass = 0;   ///< Σ P
+  double solve_time = 0;  ///< seconds (max over ranks)
   std::vector<IterationRecord> history;
-  SparsePlan plan;                ///< local entries above the plan threshold (if requested)
+  SparsePlan plan;  ///< local entries above the plan threshold (if requested)
   bool has_plan = false;
 };
 

@@ -33,8 +33,7 @@ void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspa
       for (lindex j0 = 0; j0 < m; j0 += tc) {
         const lindex nj = std::min(tc, m - j0);
         cost.tile(i0, ni, j0, nj, ws.tile.data(), tc);
-        kernels::row_sum_shifted(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, shift,
-                                 rsum);
+        kernels::row_sum_shifted(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, shift, rsum);
       }
       for (lindex a = 0; a < ni; ++a) {
         shifted = shifted && kernels::shifted_sum_ok(rsum[a]);
@@ -51,7 +50,8 @@ void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspa
       kernels::row_lse_merge(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, rmax, rsum,
                              ws.scratch.data());
     }
-    for (lindex a = 0; a < ni; ++a) lse[i0 + a] = rmax[a] + std::log(rsum[a]);
+    for (lindex a = 0; a < ni; ++a)
+      lse[i0 + a] = rmax[a] + std::log(rsum[a]);
   }
 }
 
@@ -146,7 +146,8 @@ PlanEvaluation evaluate_plan(MPI_Comm comm, const Cost& cost, gindex row_begin, 
   }
   MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
                 comm);
-  for (lindex j = 0; j < m; ++j) out.col_error += std::abs(sums[j] - b[j]);
+  for (lindex j = 0; j < m; ++j)
+    out.col_error += std::abs(sums[j] - b[j]);
   out.transport_cost = sums[m];
   out.mass = sums[m + 1];
   out.row_error = sums[m + 2];

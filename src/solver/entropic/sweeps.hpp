@@ -34,8 +34,9 @@ void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspa
 void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& ws,
                      const double* shift = nullptr);
 
-/// An MPI reduction of (max, scaled sum) pairs: (m1, s1) ⊕ (m2, s2) = (M, s1 e^{m1−M} + s2 e^{m2−M})
-/// with M = max(m1, m2). A pair (0, x) therefore sums x, and a pair (x, 0) takes the maximum.
+/// An MPI reduction of (max, scaled sum) pairs: (m1, s1) ⊕ (m2, s2) = (M, s1 e^{m1−M} + s2
+/// e^{m2−M}) with M = max(m1, m2). A pair (0, x) therefore sums x, and a pair (x, 0) takes the
+/// maximum.
 class LsePairReduction {
  public:
   LsePairReduction();

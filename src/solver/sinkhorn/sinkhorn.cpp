@@ -7,11 +7,11 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/lse.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
 #include "parot/core/log.hpp"
 #include "parot/core/options.hpp"
-#include "kernels/lse.hpp"
 #include "solver/entropic/sweeps.hpp"
 
 namespace parot {
@@ -22,7 +22,8 @@ constexpr double minus_inf = -std::numeric_limits<double>::infinity();
 
 Vector safe_log(const Vector& w) {
   Vector out(w.size());
-  for (lindex i = 0; i < w.size(); ++i) out[i] = w[i] > 0 ? std::log(w[i]) : minus_inf;
+  for (lindex i = 0; i < w.size(); ++i)
+    out[i] = w[i] > 0 ? std::log(w[i]) : minus_inf;
   return out;
 }
 
@@ -38,7 +39,8 @@ double weighted_sum(const Vector& w, const Vector& x) {
 std::vector<double> eps_schedule(const SinkhornParams& sp, double eps, double max_cost) {
   std::vector<double> stages;
   if (sp.eps_scaling)
-    for (double e = max_cost; e > eps; e *= sp.eps_scaling_factor) stages.push_back(e);
+    for (double e = max_cost; e > eps; e *= sp.eps_scaling_factor)
+      stages.push_back(e);
   stages.push_back(eps);
   return stages;
 }
@@ -61,13 +63,12 @@ void SinkhornSolver::set_from_options() {
   block.integer("sinkhorn_stall_it", "iterations without progress before stopping (0: never)",
                 sinkhorn_.stall_it);
   block.read();
-  PAROT_CHECK(sinkhorn_.eps_scaling_factor > 0 && sinkhorn_.eps_scaling_factor < 1,
-              InvalidArgument, "option -eps_scaling_factor must be in (0, 1), got ",
-              sinkhorn_.eps_scaling_factor);
-  PAROT_CHECK(std::isfinite(sinkhorn_.eps_scaling_inner_atol) &&
-                  sinkhorn_.eps_scaling_inner_atol > 0,
-              InvalidArgument, "option -eps_scaling_inner_atol must be positive, got ",
-              sinkhorn_.eps_scaling_inner_atol);
+  PAROT_CHECK(sinkhorn_.eps_scaling_factor > 0 && sinkhorn_.eps_scaling_factor < 1, InvalidArgument,
+              "option -eps_scaling_factor must be in (0, 1), got ", sinkhorn_.eps_scaling_factor);
+  PAROT_CHECK(
+      std::isfinite(sinkhorn_.eps_scaling_inner_atol) && sinkhorn_.eps_scaling_inner_atol > 0,
+      InvalidArgument, "option -eps_scaling_inner_atol must be positive, got ",
+      sinkhorn_.eps_scaling_inner_atol);
   PAROT_CHECK(sinkhorn_.stall_it >= 0, InvalidArgument,
               "option -sinkhorn_stall_it must be >= 0, got ", sinkhorn_.stall_it);
 }
@@ -154,8 +155,9 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
     if (have_col_shift) {
       // The reduced sums are replicated, so every rank takes the same branch.
       bool shifted_ok = true;
-      for (lindex j = 0; j < m; ++j) shifted_ok = shifted_ok && std::isfinite(pairs[2 * j + 1]) &&
-                                                 kernels::shifted_sum_ok(pairs[2 * j + 1]);
+      for (lindex j = 0; j < m; ++j)
+        shifted_ok = shifted_ok && std::isfinite(pairs[2 * j + 1]) &&
+                     kernels::shifted_sum_ok(pairs[2 * j + 1]);
       if (!shifted_ok && pairs[2 * m] == 0) reduce_columns(nullptr);
     }
     ++it;
@@ -199,8 +201,8 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
                                 : std::numeric_limits<double>::quiet_NaN();
         char line[200];
         std::snprintf(line, sizeof line,
-                      "%8ld  reg %.3e  error %.6e  objective %.12e  rate %.6f  %.3f s", it, e,
-                      err, objective, rate, elapsed);
+                      "%8ld  reg %.3e  error %.6e  objective %.12e  rate %.6f  %.3f s", it, e, err,
+                      objective, rate, elapsed);
         print_root(comm, line);
       }
       last_err = err;
@@ -208,7 +210,7 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
     }
     if (reason != Reason::iterating) break;
     if (err <= sinkhorn_.eps_scaling_inner_atol && !final_stage) {
-      ++stage;  // the next f-update starts the smaller ε from these potentials
+      ++stage;                // the next f-update starts the smaller ε from these potentials
       lse.setConstant(none);  // shifts of another ε: start the new stage with exact maxima
       have_col_shift = false;
       best = std::numeric_limits<double>::infinity();
@@ -216,29 +218,28 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
       continue;
     }
     // g-update: exact column marginals.
-    for (lindex j = 0; j < m; ++j) g[j] = b[j] > 0 ? e * (log_b[j] - pairs[2 * j]) : minus_inf;
+    for (lindex j = 0; j < m; ++j)
+      g[j] = b[j] > 0 ? e * (log_b[j] - pairs[2 * j]) : minus_inf;
   }
 
   result.reason = reason;
   result.iterations = it;
   result.sinkhorn_iterations = it;
-  const entropic::PlanEvaluation plan =
-      entropic::evaluate_plan(comm, cost, problem.source.layout.begin(), a, b, f, g, eps,
-                              params_.plan_threshold);
+  const entropic::PlanEvaluation plan = entropic::evaluate_plan(
+      comm, cost, problem.source.layout.begin(), a, b, f, g, eps, params_.plan_threshold);
   result.transport_cost = plan.transport_cost;
   result.plan_mass = plan.mass;
   result.source_marginal_error = plan.row_error;
   result.target_marginal_error = plan.col_error;
   result.marginal_error = plan.row_error + plan.col_error;
-  result.objective = weighted_sum(b, g) + allreduce_sum(comm, weighted_sum(a, f)) -
-                     eps * plan.mass + eps;
+  result.objective =
+      weighted_sum(b, g) + allreduce_sum(comm, weighted_sum(a, f)) - eps * plan.mass + eps;
   result.has_plan = params_.plan_threshold >= 0;
   result.plan = plan.plan;
   result.solve_time = allreduce_max(comm, wall_time() - t0);
   if (params_.error_if_not_converged && !converged(reason))
-    throw NotConverged(detail::cat("Sinkhorn did not converge: ", to_string(reason), " after ",
-                                   it, " iterations (marginal error ", result.marginal_error,
-                                   ")"),
+    throw NotConverged(detail::cat("Sinkhorn did not converge: ", to_string(reason), " after ", it,
+                                   " iterations (marginal error ", result.marginal_error, ")"),
                        true);
   return result;
 }

@@ -33,7 +33,6 @@ class OptionsBlock {
   void read();
 
  private:
-  struct Entry;
   MPI_Comm comm_;
   std::string prefix_, title_;
   std::vector<std::function<void(void*)>> readers_;

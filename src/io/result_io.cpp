@@ -78,6 +78,8 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
     write_attribute(id, "nranks", static_cast<std::int64_t>(info.nranks));
     write_attribute(id, "options", info.options);
     write_attribute(id, "solve_time", result.solve_time);
+    write_attribute(id, "stored_kernel", static_cast<std::int64_t>(result.stored_kernel));
+    write_attribute(id, "absorptions", static_cast<std::int64_t>(result.absorptions));
     write_attribute(id, "wall_time", info.wall_time);
     for (const auto& [key, value] : info.extra)
       write_attribute(id, key, value);

@@ -11,7 +11,7 @@ std::string format_summary(const Problem& problem, const SolveResult& r, int nra
   char buf[2048];
   std::snprintf(buf, sizeof buf,
                 "problem          %s (n = %lld, m = %lld, cost %s)\n"
-                "solver           %s on %d rank%s\n"
+                "solver           %s on %d rank%s%s\n"
                 "reason           %s\n"
                 "iterations       %ld (sinkhorn %ld, newton %ld)\n"
                 "reg              %.6e (%.3e x largest cost %.6e)\n"
@@ -21,7 +21,8 @@ std::string format_summary(const Problem& problem, const SolveResult& r, int nra
                 "solve_time       %.3f s",
                 problem.name.c_str(), static_cast<long long>(problem.n()),
                 static_cast<long long>(problem.m()), to_string(problem.cost.type()).c_str(),
-                r.solver.c_str(), nranks, nranks == 1 ? "" : "s", to_string(r.reason).c_str(),
+                r.solver.c_str(), nranks, nranks == 1 ? "" : "s",
+                r.stored_kernel ? " (stored kernel)" : "", to_string(r.reason).c_str(),
                 r.iterations, r.sinkhorn_iterations, r.newton_iterations, r.reg, r.reg_relative,
                 r.max_cost, r.transport_cost, r.objective, r.marginal_error,
                 r.source_marginal_error, r.target_marginal_error, r.solve_time);

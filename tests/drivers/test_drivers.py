@@ -87,11 +87,14 @@ class Drivers(unittest.TestCase):
 
     def test_same_answer_as_one_rank(self):
         one, here = self.path("one.h5"), self.path("here.h5")
+        # One rank in the log domain against this rank count on the stored kernel.
         self.assertEqual(run(tool("parot-solve"), "-problem", self.clouds, "-output", one,
-                             "-reg", "0.01", "-atol", "1e-11", np_=1).returncode, 0)
+                             "-reg", "0.01", "-atol", "1e-11", "-sinkhorn_stored_kernel", "no",
+                             np_=1).returncode, 0)
         self.assertEqual(self.solve(self.clouds, here, "-reg", "0.01", "-atol", "1e-11")
                          .returncode, 0)
         with h5py.File(one, "r") as a, h5py.File(here, "r") as b:
+            self.assertEqual((a.attrs["stored_kernel"], b.attrs["stored_kernel"]), (0, 1))
             ca, cb = a.attrs["transport_cost"], b.attrs["transport_cost"]
             self.assertLess(abs(ca - cb), 1e-10 * ca)
             fa, fb = a["solution/f"][:], b["solution/f"][:]
@@ -186,6 +189,8 @@ class Drivers(unittest.TestCase):
             (["-regg", "0.1"], "unknown option -regg"),
             (["-max_it", "ten"], "ten"),
             (["-eps_scaling_factor", "1.5"], "-eps_scaling_factor must be in (0, 1)"),
+            (["-sinkhorn_stored_kernel", "maybe"], "unknown value 'maybe'"),
+            (["-sinkhorn_stored_kernel_max_mb", "-1"], "must be >= 0"),
         ]
         for extra, fragment in cases:
             with self.subTest(extra=extra):

@@ -61,8 +61,10 @@ struct SolveResult {
   double marginal_error = 0;  ///< ‖P1−a‖₁ + ‖Pᵀ1−b‖₁ of the final plan
   double source_marginal_error = 0;
   double target_marginal_error = 0;
-  double plan_mass = 0;   ///< Σ P
-  double solve_time = 0;  ///< seconds (max over ranks)
+  double plan_mass = 0;        ///< Σ P
+  double solve_time = 0;       ///< seconds (max over ranks)
+  bool stored_kernel = false;  ///< Sinkhorn ran on a stored, absorbed kernel
+  long absorptions = 0;        ///< stored kernel rebuilt (new ε stage, or g drifted)
   std::vector<IterationRecord> history;
   SparsePlan plan;  ///< local entries above the plan threshold (if requested)
   bool has_plan = false;

@@ -4,6 +4,8 @@
 
 #include <mpi.h>
 
+#include <string>
+
 #include "parot/solver/solver.hpp"
 
 namespace parot {
@@ -15,14 +17,28 @@ namespace parot {
 ///   -eps_scaling_inner_atol <real>    marginal error that ends an intermediate stage (1e-3)
 ///   -sinkhorn_stall_it <int>          iterations without a 1e-4 relative improvement of the
 ///                                     best error before stopping as stalled; 0: never (2000)
+///   -sinkhorn_stored_kernel <auto|yes|no>  keep the absorbed Gibbs kernel of the local rows in
+///                                     memory and iterate in scaling form (one pass over it per
+///                                     iteration, no exp); auto: when it fits (auto)
+///   -sinkhorn_stored_kernel_max_mb <real>  memory per rank that auto may use for it (2048)
 struct SinkhornParams {
   bool eps_scaling = false;
   double eps_scaling_factor = 0.5;
   double eps_scaling_inner_atol = 1e-3;
   long stall_it = 2000;
+  std::string stored_kernel = "auto";
+  double stored_kernel_max_mb = 2048;
 };
 
+/// Checks value ranges. @notcollective @throws InvalidArgument
+void validate(const SinkhornParams& params);
+
 /// Log-domain Sinkhorn, source rows distributed, target replicated, cost matrix-free.
+///
+/// Two sweep engines give the same iterates up to rounding: matrix-free log-sum-exps (one exp
+/// per cost entry, memory O((n_local + m)·d)), and a stored absorbed kernel K̃ = exp((f̃ ⊕ g̃ − C)/ε)
+/// (n_local·m doubles, one multiply-add per entry, re-absorbed before it can lose accuracy; see
+/// src/solver/entropic/stored_kernel.hpp). `SolveResult::stored_kernel` says which ran.
 ///
 /// One iteration = an f-update (local row log-sum-exp) and a g-update (column log-sum-exp:
 /// local partial (max, scaled sum) pairs combined by one MPI_Allreduce of m + 3 pairs that also

@@ -12,6 +12,7 @@
 #include "parot/core/error.hpp"
 #include "parot/core/log.hpp"
 #include "parot/core/options.hpp"
+#include "solver/entropic/stored_kernel.hpp"
 #include "solver/entropic/sweeps.hpp"
 
 namespace parot {
@@ -62,6 +63,10 @@ void SinkhornSolver::set_from_options() {
              sinkhorn_.eps_scaling_inner_atol);
   block.integer("sinkhorn_stall_it", "iterations without progress before stopping (0: never)",
                 sinkhorn_.stall_it);
+  block.choice("sinkhorn_stored_kernel", "iterate on a stored absorbed kernel",
+               {"auto", "yes", "no"}, sinkhorn_.stored_kernel);
+  block.real("sinkhorn_stored_kernel_max_mb", "memory per rank for the stored kernel (auto)",
+             sinkhorn_.stored_kernel_max_mb);
   block.read();
   PAROT_CHECK(sinkhorn_.eps_scaling_factor > 0 && sinkhorn_.eps_scaling_factor < 1, InvalidArgument,
               "option -eps_scaling_factor must be in (0, 1), got ", sinkhorn_.eps_scaling_factor);
@@ -71,10 +76,21 @@ void SinkhornSolver::set_from_options() {
       sinkhorn_.eps_scaling_inner_atol);
   PAROT_CHECK(sinkhorn_.stall_it >= 0, InvalidArgument,
               "option -sinkhorn_stall_it must be >= 0, got ", sinkhorn_.stall_it);
+  validate(sinkhorn_);
+}
+
+void validate(const SinkhornParams& sp) {
+  PAROT_CHECK(sp.stored_kernel == "auto" || sp.stored_kernel == "yes" || sp.stored_kernel == "no",
+              InvalidArgument, "option -sinkhorn_stored_kernel must be auto, yes or no, got '",
+              sp.stored_kernel, "'");
+  PAROT_CHECK(std::isfinite(sp.stored_kernel_max_mb) && sp.stored_kernel_max_mb >= 0,
+              InvalidArgument, "option -sinkhorn_stored_kernel_max_mb must be >= 0, got ",
+              sp.stored_kernel_max_mb);
 }
 
 SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
   validate(params_);
+  validate(sinkhorn_);
   MPI_Comm comm = problem.comm();
   const double t0 = wall_time();
   const Cost& cost = problem.cost;
@@ -118,6 +134,14 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
   Vector lse = Vector::Constant(n, none);
   std::vector<double> col_shift(static_cast<std::size_t>(m), none);
   bool have_col_shift = false;
+  // The stored kernel, where it fits on every rank (a replicated decision).
+  const double kernel_mb = static_cast<double>(n) * static_cast<double>(m) * 8.0 / (1 << 20);
+  const bool use_kernel = sinkhorn_.stored_kernel == "yes" ||
+                          (sinkhorn_.stored_kernel == "auto" &&
+                           allreduce_max(comm, kernel_mb) <= sinkhorn_.stored_kernel_max_mb);
+  entropic::StoredKernel kernel;
+  double kernel_eps = 0;
+  result.stored_kernel = use_kernel;
 
   std::size_t stage = 0;
   double best = std::numeric_limits<double>::infinity();
@@ -129,16 +153,25 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
   while (reason == Reason::iterating) {
     const double e = stages[stage];
     const bool final_stage = stage + 1 == stages.size();
-    // f-update: exact row marginals.
-    entropic::row_lse(cost, g, e, lse, ws);
+    // f-update (exact row marginals), then partial column log-sum-exps of the new plan.
     bool bad = false;
-    for (lindex i = 0; i < n; ++i) {
-      f[i] = e * (log_a[i] - lse[i]);
-      bad = bad || std::isnan(f[i]) || f[i] == std::numeric_limits<double>::infinity();
+    if (use_kernel) {
+      if (kernel_eps != e) {  // first iteration, or a new ε stage
+        if (kernel_eps != 0) ++result.absorptions;
+        kernel.absorb(cost, f, g, e);
+        kernel_eps = e;
+      }
+      kernel.sweep(cost, log_a, g, e, f, ws, bad);
+    } else {
+      entropic::row_lse(cost, g, e, lse, ws);
+      for (lindex i = 0; i < n; ++i) {
+        f[i] = e * (log_a[i] - lse[i]);
+        bad = bad || std::isnan(f[i]) || f[i] == std::numeric_limits<double>::infinity();
+      }
+      entropic::col_lse_partial(cost, f, e, ws, have_col_shift ? col_shift.data() : nullptr);
     }
-    // Column partial log-sum-exps + NaN flag + Σ a f + elapsed, in one reduction.
-    const auto reduce_columns = [&](const double* shift) {
-      entropic::col_lse_partial(cost, f, e, ws, shift);
+    // Column pairs + NaN flag + Σ a f + elapsed, in one reduction.
+    const auto reduce_columns = [&] {
       for (lindex j = 0; j < m; ++j) {
         pairs[2 * j] = ws.cmax[j];
         pairs[2 * j + 1] = ws.csum[j];
@@ -151,14 +184,18 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
       pairs[2 * m + 5] = 0.0;
       reduction.allreduce(comm, pairs.data(), static_cast<int>(m) + 3);
     };
-    reduce_columns(have_col_shift ? col_shift.data() : nullptr);
-    if (have_col_shift) {
-      // The reduced sums are replicated, so every rank takes the same branch.
+    reduce_columns();
+    if (use_kernel || have_col_shift) {
+      // Sums against a shift: trusted only in range. The reduced sums are replicated, so every
+      // rank takes the same branch; the fallback is the exact streaming maximum.
       bool shifted_ok = true;
       for (lindex j = 0; j < m; ++j)
         shifted_ok = shifted_ok && std::isfinite(pairs[2 * j + 1]) &&
                      kernels::shifted_sum_ok(pairs[2 * j + 1]);
-      if (!shifted_ok && pairs[2 * m] == 0) reduce_columns(nullptr);
+      if (!shifted_ok && pairs[2 * m] == 0) {
+        entropic::col_lse_partial(cost, f, e, ws);
+        reduce_columns();
+      }
     }
     ++it;
 
@@ -220,6 +257,10 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
     // g-update: exact column marginals.
     for (lindex j = 0; j < m; ++j)
       g[j] = b[j] > 0 ? e * (log_b[j] - pairs[2 * j]) : minus_inf;
+    if (use_kernel && kernel.needs_absorption(g, e)) {
+      kernel.absorb(cost, f, g, e);
+      ++result.absorptions;
+    }
   }
 
   result.reason = reason;

@@ -107,6 +107,16 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
                                       [](const IterationRecord& r) { return r.inner_iterations; });
     write_history_field<double>(id, "wall_time", result, root,
                                 [](const IterationRecord& r) { return r.wall_time; });
+    write_history_field<double>(id, "kept_fraction", result, root,
+                                [](const IterationRecord& r) { return r.kept_fraction; });
+    write_history_field<std::int64_t>(id, "inner_reason", result, root,
+                                      [](const IterationRecord& r) { return r.inner_reason; });
+    write_history_field<double>(id, "assembly_time", result, root,
+                                [](const IterationRecord& r) { return r.assembly_time; });
+    write_history_field<double>(id, "inner_solve_time", result, root,
+                                [](const IterationRecord& r) { return r.inner_solve_time; });
+    write_history_field<double>(id, "line_search_time", result, root,
+                                [](const IterationRecord& r) { return r.line_search_time; });
     if (result.has_plan) write_plan(id, comm, result.plan);
     h5::commit(comm, file, tmp, path);
   } catch (...) {

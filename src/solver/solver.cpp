@@ -7,6 +7,7 @@
 #include "parot/core/error.hpp"
 #include "parot/core/options.hpp"
 #include "parot/solver/sinkhorn.hpp"
+#include "parot/solver/sns.hpp"
 
 namespace parot {
 
@@ -22,6 +23,8 @@ std::string to_string(Reason reason) {
       return "diverged_nan";
     case Reason::diverged_stalled:
       return "diverged_stalled";
+    case Reason::diverged_line_search:
+      return "diverged_line_search";
   }
   return "unknown";
 }
@@ -59,12 +62,13 @@ void validate(const SolveParams& params) {
 }
 
 std::vector<std::string> solver_types() {
-  return {"sinkhorn"};
+  return {"sinkhorn", "sns"};
 }
 
 std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
                                     const SolveParams& params) {
   if (type == "sinkhorn") return std::make_unique<SinkhornSolver>(comm, params);
+  if (type == "sns") return std::make_unique<SnsSolver>(comm, params);
   std::string list;
   for (const auto& t : solver_types())
     list += (list.empty() ? "" : ", ") + t;

@@ -100,6 +100,25 @@ class Drivers(unittest.TestCase):
             fa, fb = a["solution/f"][:], b["solution/f"][:]
             self.assertLess(np.abs(fa - fb).max(), 1e-10 * np.abs(fa).max())
 
+    def test_sns_solver(self):
+        out, ref = self.path("sns.h5"), self.path("sns_ref.h5")
+        r = self.solve(self.clouds, out, "-solver", "sns", "-reg", "0.02", "-atol", "1e-12",
+                       "-sns_sparsify", "row", "-sns_row_k", "10", "-sns_ksp_type", "cg")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.solve(self.clouds, ref, "-reg", "0.02", "-atol", "1e-12")
+                         .returncode, 0)
+        with h5py.File(out, "r") as f, h5py.File(ref, "r") as g:
+            self.assertEqual(f.attrs["solver"], "sns")
+            self.assertEqual(f.attrs["reason"], "converged_atol")
+            self.assertGreater(int(f.attrs["newton_iterations"]), 0)
+            self.assertEqual(int(f.attrs["sinkhorn_iterations"]) + int(f.attrs["newton_iterations"]),
+                             int(f.attrs["iterations"]))
+            newton = f["history/inner_iterations"][:] > 0
+            self.assertEqual(int(newton.sum()), int(f.attrs["newton_iterations"]))
+            self.assertTrue(np.all(f["history/kept_fraction"][:][newton] > 0))
+            c1, c2 = f.attrs["transport_cost"], g.attrs["transport_cost"]
+            self.assertLess(abs(c1 - c2), 1e-10 * c2)
+
     def test_default_problem_and_help(self):
         r = run(tool("parot-solve"), "-max_it", "3")  # built-in problem, stopped early
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -190,6 +209,10 @@ class Drivers(unittest.TestCase):
             (["-max_it", "ten"], "ten"),
             (["-eps_scaling_factor", "1.5"], "-eps_scaling_factor must be in (0, 1)"),
             (["-sinkhorn_stored_kernel", "maybe"], "unknown value 'maybe'"),
+            (["-solver", "sns", "-sns_sparsify", "all"], "unknown value 'all'"),
+            (["-solver", "sns", "-sns_row_k", "0"], "-sns_row_k must be >= 1"),
+            (["-solver", "sns", "-sns_ksp_rtoll", "1e-3"], "unknown option -sns_ksp_rtoll"),
+            (["-solver", "sns", "-sns_ksp_type", "nosuchksp"], "nosuchksp"),
             (["-sinkhorn_stored_kernel_max_mb", "-1"], "must be >= 0"),
         ]
         for extra, fragment in cases:

@@ -2,6 +2,7 @@
 // What a solve returns: the reason it stopped, final scalars, the history and the potentials.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,10 @@ namespace parot {
 enum class Reason : int {
   converged_atol = 1,  ///< marginal L1 error <= atol
   iterating = 0,
-  diverged_max_it = -1,   ///< max_it reached first
-  diverged_nan = -2,      ///< a NaN or Inf appeared in the potentials
-  diverged_stalled = -3,  ///< no progress over the stall window
+  diverged_max_it = -1,       ///< max_it reached first
+  diverged_nan = -2,          ///< a NaN or Inf appeared in the potentials
+  diverged_stalled = -3,      ///< no progress over the stall window
+  diverged_line_search = -4,  ///< no step length increased the objective
 };
 std::string to_string(Reason reason);
 inline bool converged(Reason reason) {
@@ -31,6 +33,12 @@ struct IterationRecord {
   double step = 0;            ///< step length (Newton stages; 1 for Sinkhorn)
   long inner_iterations = 0;  ///< inner solver iterations (Newton stages; 0 for Sinkhorn)
   double wall_time = 0;       ///< seconds since the solve started (max over ranks)
+  // Newton steps only (NaN or 0 for Sinkhorn records):
+  double kept_fraction = std::numeric_limits<double>::quiet_NaN();  ///< kept entries of P / (n m)
+  long inner_reason = 0;        ///< KSPConvergedReason of the inner solve
+  double assembly_time = 0;     ///< sparsification + assembly seconds (rank 0)
+  double inner_solve_time = 0;  ///< KSP seconds (rank 0)
+  double line_search_time = 0;  ///< line search seconds (rank 0)
 };
 
 /// Local part of a sparse plan (COO, global indices).

@@ -231,7 +231,14 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
     }
 
     if (it % params_.check_every == 0 || reason != Reason::iterating) {
-      result.history.push_back({it, e, err, objective, 1.0, 0, elapsed});
+      IterationRecord record;
+      record.iteration = it;
+      record.reg = e;
+      record.marginal_error = err;
+      record.objective = objective;
+      record.step = 1.0;
+      record.wall_time = elapsed;
+      result.history.push_back(record);
       if (params_.monitor) {
         const double rate = last_it > 0 && last_err > 0 && err > 0
                                 ? std::pow(err / last_err, 1.0 / double(it - last_it))

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Sinkhorn–Newton–Sparse (Tang et al., ICLR 2024) on PETSc: a Sinkhorn warm start, then Newton
+// steps with a sparsified Hessian solved by KSP (CG + Jacobi by default).
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+
+#include "parot/solver/sinkhorn.hpp"
+#include "parot/solver/solver.hpp"
+
+namespace parot {
+
+/// Parameters of SNS. Defaults are defined here only.
+/// Options keys (read by SnsSolver::set_from_options):
+///   -sns_warmup_it <int>       Sinkhorn iterations before Newton (20)
+///   -sns_switch_tol <real>     also switch once the marginal error is below this; <= 0: off (-1)
+///   -sns_sparsify <mass|count|row>  Hessian sparsification rule (mass):
+///                              mass: keep the largest plan entries until all but a fraction
+///                                    -sns_mass_tol of the plan's mass is kept;
+///                              count: keep the ceil(-sns_kappa * n) largest entries (the paper's
+///                                    global rule, kappa = average entries per row);
+///                              row: keep the -sns_row_k largest entries of every row
+///   -sns_mass_tol <real>       dropped mass fraction of the mass rule (1e-7)
+///   -sns_kappa <real>          average kept entries per row of the count rule (8)
+///   -sns_row_k <int>           kept entries per row of the row rule (8)
+///   -sns_ksp_rtol <real>       relative tolerance of the inner CG, unpreconditioned norm (1e-10)
+///   -sns_ksp_max_it <int>      inner iteration cap; 0: 10 (n + m) (0)
+///   -sns_max_memory_mb <real>  refuse when the dense local plan block needs more per rank (8192)
+///   -sns_ksp_*, -sns_pc_*      the inner PETSc KSP and PC, e.g. -sns_ksp_type minres
+struct SnsParams {
+  long warmup_it = 20;
+  double switch_tol = -1;
+  std::string sparsify = "mass";
+  double mass_tol = 1e-7;
+  double kappa = 8;
+  long row_k = 8;
+  double ksp_rtol = 1e-10;
+  long ksp_max_it = 0;
+  double max_memory_mb = 8192;
+};
+
+/// Checks value ranges. @notcollective @throws InvalidArgument
+void validate(const SnsParams& params);
+
+/// SNS. The Newton unknowns (f, g) are a PETSc Vec of size n + m numbered rank-interleaved (rank
+/// p owns its n_p source unknowns, then its m_p target unknowns); the sparsified Hessian is a
+/// MATMPIAIJ with exact diagonal; the null direction (1, −1) is removed with a MatNullSpace; the
+/// line search is Armijo on the dual objective, with its change computed by expm1 (sns.md §3.4)
+/// and one scalar reduction per trial. Every decision uses replicated values.
+class SnsSolver final : public Solver {
+ public:
+  SnsSolver(MPI_Comm comm, SolveParams params = {}, SnsParams sns = {});
+  ~SnsSolver() override;
+  std::string type() const override { return "sns"; }
+  /// Reads -sns_* and configures the inner KSP (so -sns_ksp_* keys count as used).
+  /// @collective{comm}
+  void set_from_options() override;
+  /// @collective{problem.comm()}
+  SolveResult solve(const Problem& problem, Solution& solution) override;
+
+  SnsParams& sns_params() noexcept { return sns_; }
+
+ private:
+  struct Ksp;
+  MPI_Comm comm_;
+  SnsParams sns_;
+  std::unique_ptr<Ksp> ksp_;
+};
+
+}  // namespace parot

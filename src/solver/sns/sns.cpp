@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Sinkhorn–Newton–Sparse (sns.md §3): Sinkhorn warm start, then sparse Newton steps on PETSc.
+#include "parot/solver/sns.hpp"
+
+#include <petscksp.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "kernels/exp.hpp"
+#include "kernels/newton.hpp"
+#include "parot/core/comm.hpp"
+#include "parot/core/error.hpp"
+#include "parot/core/log.hpp"
+#include "parot/core/options.hpp"
+#include "petsc/petsc_call.hpp"
+#include "solver/entropic/sweeps.hpp"
+#include "solver/sns/hessian.hpp"
+#include "solver/sns/sparsify.hpp"
+
+namespace parot {
+
+struct SnsSolver::Ksp {
+  petsc::KspPtr ksp;
+};
+
+namespace {
+
+constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+
+void create_ksp(MPI_Comm comm, petsc::KspPtr& ksp, const SnsParams& sp) {
+  PAROT_PETSC_CALL(KSPCreate(comm, ksp.out()));
+  PAROT_PETSC_CALL(KSPSetOptionsPrefix(ksp.get(), "sns_"));
+  PAROT_PETSC_CALL(KSPSetType(ksp.get(), KSPCG));
+  PC pc;
+  PAROT_PETSC_CALL(KSPGetPC(ksp.get(), &pc));
+  PAROT_PETSC_CALL(PCSetType(pc, PCJACOBI));
+  // sns.md §3.3: relative tolerance on the true residual, no absolute floor.
+  PAROT_PETSC_CALL(KSPSetNormType(ksp.get(), KSP_NORM_UNPRECONDITIONED));
+  PAROT_PETSC_CALL(
+      KSPSetTolerances(ksp.get(), sp.ksp_rtol, 0.0, PETSC_DEFAULT,
+                       sp.ksp_max_it > 0 ? static_cast<PetscInt>(sp.ksp_max_it) : PETSC_DEFAULT));
+}
+
+// The dense local block of the log-plan E = (f ⊕ g − C)/ε and the plan P = exp(E).
+void plan_block(const Cost& cost, const Vector& f, const Vector& g, double eps,
+                std::vector<double>& E, std::vector<double>& P) {
+  const lindex n = cost.local_rows(), m = cost.cols();
+  const double inv_eps = 1.0 / eps;
+  for (lindex i = 0; i < n; ++i) {
+    double* e = E.data() + i * m;
+    cost.tile(i, 1, 0, m, e, m);
+    for (lindex j = 0; j < m; ++j) {
+      e[j] = (f[i] + g[j] - e[j]) * inv_eps;
+      P[i * m + j] = e[j] == -INFINITY ? 0.0 : std::exp(e[j]);
+    }
+  }
+}
+
+}  // namespace
+
+void validate(const SnsParams& p) {
+  PAROT_CHECK(p.warmup_it >= 0, InvalidArgument, "option -sns_warmup_it must be >= 0, got ",
+              p.warmup_it);
+  PAROT_CHECK(p.sparsify == "mass" || p.sparsify == "count" || p.sparsify == "row", InvalidArgument,
+              "option -sns_sparsify must be mass, count or row, got '", p.sparsify, "'");
+  PAROT_CHECK(p.mass_tol >= 0 && p.mass_tol < 1, InvalidArgument,
+              "option -sns_mass_tol must be in [0, 1), got ", p.mass_tol);
+  PAROT_CHECK(p.kappa > 0 && std::isfinite(p.kappa), InvalidArgument,
+              "option -sns_kappa must be positive, got ", p.kappa);
+  PAROT_CHECK(p.row_k >= 1, InvalidArgument, "option -sns_row_k must be >= 1, got ", p.row_k);
+  PAROT_CHECK(p.ksp_rtol > 0 && p.ksp_rtol < 1, InvalidArgument,
+              "option -sns_ksp_rtol must be in (0, 1), got ", p.ksp_rtol);
+  PAROT_CHECK(p.ksp_max_it >= 0, InvalidArgument, "option -sns_ksp_max_it must be >= 0, got ",
+              p.ksp_max_it);
+  PAROT_CHECK(p.max_memory_mb > 0, InvalidArgument,
+              "option -sns_max_memory_mb must be positive, got ", p.max_memory_mb);
+}
+
+SnsSolver::SnsSolver(MPI_Comm comm, SolveParams params, SnsParams sns)
+    : comm_(comm), sns_(std::move(sns)), ksp_(std::make_unique<Ksp>()) {
+  params_ = params;
+}
+
+SnsSolver::~SnsSolver() = default;
+
+void SnsSolver::set_from_options() {
+  OptionsBlock block(comm_, "sns_", "Sinkhorn-Newton-Sparse options");
+  block.integer("warmup_it", "Sinkhorn iterations before Newton", sns_.warmup_it);
+  block.real("switch_tol", "switch to Newton below this marginal error (<= 0: off)",
+             sns_.switch_tol);
+  block.choice("sparsify", "Hessian sparsification rule", {"mass", "count", "row"}, sns_.sparsify);
+  block.real("mass_tol", "dropped plan mass fraction of the mass rule", sns_.mass_tol);
+  block.real("kappa", "kept entries per row (average) of the count rule", sns_.kappa);
+  block.integer("row_k", "kept entries per row of the row rule", sns_.row_k);
+  block.real("ksp_rtol", "relative tolerance of the inner solve", sns_.ksp_rtol);
+  block.integer("ksp_max_it", "inner iteration cap (0: 10 (n + m))", sns_.ksp_max_it);
+  block.real("max_memory_mb", "memory per rank for the dense plan block", sns_.max_memory_mb);
+  block.read();
+  validate(sns_);
+  create_ksp(comm_, ksp_->ksp, sns_);
+  PAROT_PETSC_CALL_COLLECTIVE(KSPSetFromOptions(ksp_->ksp.get()));
+}
+
+SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
+  validate(params_);
+  validate(sns_);
+  MPI_Comm comm = problem.comm();
+  const double t0 = wall_time();
+  const lindex n = problem.source.layout.local_size();
+  const lindex m = problem.m();
+  const double block_mb = 16.0 * static_cast<double>(n) * static_cast<double>(m) / (1 << 20);
+  PAROT_CHECK(allreduce_max(comm, block_mb) <= sns_.max_memory_mb, InvalidArgument, "SNS needs ",
+              allreduce_max(comm, block_mb),
+              " MiB per rank for its dense plan block, above -sns_max_memory_mb ",
+              sns_.max_memory_mb, " (use more ranks, or -solver sinkhorn)");
+
+  // Stage 1: Sinkhorn warm start.
+  SolveParams warm = params_;
+  warm.max_it = std::min(params_.max_it, std::max(sns_.warmup_it, 1L));
+  if (sns_.switch_tol > 0) {
+    warm.max_it = params_.max_it;
+    warm.atol = std::max(params_.atol, sns_.switch_tol);
+  }
+  warm.error_if_not_converged = false;
+  warm.plan_threshold = -1;
+  SinkhornParams warm_sp;
+  warm_sp.stall_it = 0;
+  SolveResult result = SinkhornSolver(comm, warm, warm_sp).solve(problem, solution);
+  result.solver = type();
+  const double eps = result.reg;
+  long it = result.iterations;
+  if (result.reason == Reason::converged_atol && result.marginal_error <= params_.atol) {
+    result.solve_time = allreduce_max(comm, wall_time() - t0);
+    return result;
+  }
+
+  // Stage 2: Newton.
+  petsc::KspPtr& ksp = ksp_->ksp;
+  if (!ksp.get()) create_ksp(comm, ksp, sns_);
+  const sns::NewtonLayout nl(problem.source.layout, m);
+  const lindex mp = nl.cols.local_size();
+  const gindex tb = nl.cols.begin();
+  {
+    PetscReal rtol, atol, dtol;
+    PetscInt maxit;
+    PAROT_PETSC_CALL(KSPGetTolerances(ksp.get(), &rtol, &atol, &dtol, &maxit));
+    if (sns_.ksp_max_it == 0) maxit = static_cast<PetscInt>(10 * nl.offset.back());
+    PAROT_PETSC_CALL(KSPSetTolerances(ksp.get(), rtol, atol, dtol, maxit));
+  }
+  const Vector& a = problem.source.weights;
+  const Vector& b = problem.target.weights;
+  Vector& f = solution.f;
+  Vector& g = solution.g;
+  std::vector<double> E(static_cast<std::size_t>(n * m)), P(E.size());
+  std::vector<double> row_sum(static_cast<std::size_t>(n)), col_sum(static_cast<std::size_t>(m));
+  std::vector<double> dg(static_cast<std::size_t>(m));
+  std::vector<int> counts(static_cast<std::size_t>(comm_size(comm))), displs(counts.size());
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    counts[r] = static_cast<int>(nl.cols.offsets()[r + 1] - nl.cols.offsets()[r]);
+    displs[r] = static_cast<int>(nl.cols.offsets()[r]);
+  }
+
+  // The null direction (1, −1) over the coupled unknowns (zero-weight points are decoupled).
+  petsc::VecPtr rhs, dir, null_vec;
+  PAROT_PETSC_CALL(VecCreateMPI(comm, static_cast<PetscInt>(nl.local_size()),
+                                static_cast<PetscInt>(nl.offset.back()), rhs.out()));
+  PAROT_PETSC_CALL(VecDuplicate(rhs.get(), dir.out()));
+  PAROT_PETSC_CALL(VecDuplicate(rhs.get(), null_vec.out()));
+  {
+    petsc::VecArray v(null_vec.get());
+    for (lindex i = 0; i < n; ++i)
+      v[i] = a[i] > 0 ? 1.0 : 0.0;
+    for (lindex k = 0; k < mp; ++k)
+      v[n + k] = b[tb + k] > 0 ? -1.0 : 0.0;
+  }
+  PAROT_PETSC_CALL(VecNormalize(null_vec.get(), nullptr));
+  petsc::NullSpacePtr nsp;
+  Vec nv = null_vec.get();
+  PAROT_PETSC_CALL(MatNullSpaceCreate(comm, PETSC_FALSE, 1, &nv, nsp.out()));
+
+  std::vector<double> sums(static_cast<std::size_t>(m) + 3);
+  double err_prev = INFINITY, err_prev2 = INFINITY;
+  Reason reason = Reason::iterating;
+  long newton = 0;
+  while (true) {
+    // Plan, gradient (the marginal residuals) and error: one reduction of m + 3 doubles.
+    plan_block(problem.cost, f, g, eps, E, P);
+    std::fill(sums.begin(), sums.end(), 0.0);
+    double row_err = 0, af = 0;
+    for (lindex i = 0; i < n; ++i) {
+      double s = 0;
+      for (lindex j = 0; j < m; ++j) {
+        s += P[i * m + j];
+        sums[j] += P[i * m + j];
+      }
+      row_sum[i] = s;
+      row_err += std::abs(a[i] - s);
+      if (a[i] > 0) af += a[i] * f[i];
+    }
+    sums[m] = row_err;
+    sums[m + 1] = af;
+    sums[m + 2] = std::accumulate(row_sum.begin(), row_sum.end(), 0.0);
+    MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
+                  comm);
+    double err = sums[m], bg = 0;
+    for (lindex j = 0; j < m; ++j) {
+      col_sum[j] = sums[j];
+      err += std::abs(b[j] - col_sum[j]);
+      if (b[j] > 0) bg += b[j] * g[j];
+    }
+    const double mass = sums[m + 2];
+    const double objective = sums[m + 1] + bg - eps * mass + eps;
+    if (newton > 0) {  // the record of the step that led here, with the error it reached
+      IterationRecord& record = result.history.back();
+      record.marginal_error = err;
+      record.objective = objective;
+      if (params_.monitor) {
+        char line[240];
+        std::snprintf(line, sizeof line,
+                      "%8ld  newton %3ld  error %.6e  objective %.15e  step %.3g  ksp %ld (%ld)  "
+                      "kept %.3e  %.3f s",
+                      record.iteration, newton, err, objective, record.step,
+                      record.inner_iterations, record.inner_reason, record.kept_fraction,
+                      record.wall_time);
+        print_root(comm, line);
+      }
+    }
+
+    if (!std::isfinite(err)) {
+      reason = Reason::diverged_nan;
+      result.failed_iteration = it;
+    } else if (err <= params_.atol) {
+      reason = Reason::converged_atol;
+    } else if (it >= params_.max_it) {
+      reason = Reason::diverged_max_it;
+    } else if (newton >= 2 && err >= err_prev && err_prev >= err_prev2) {
+      reason = Reason::diverged_stalled;  // no decrease over two consecutive Newton steps
+      result.failed_iteration = it;
+    }
+    if (reason != Reason::iterating) break;
+    err_prev2 = err_prev;
+    err_prev = err;
+
+    // Sparsify and assemble.
+    const double ta = wall_time();
+    const sns::Selection keep =
+        sns::select_entries(comm, P.data(), n, m, sns_.sparsify, sns_.mass_tol, sns_.kappa,
+                            sns_.row_k, problem.n(), mass);
+    petsc::MatPtr M = sns::assemble_hessian(nl, P.data(), m, keep, row_sum, col_sum, eps);
+    PAROT_PETSC_CALL(MatSetNullSpace(M.get(), nsp.get()));
+    {
+      petsc::VecArray r(rhs.get());
+      for (lindex i = 0; i < n; ++i)
+        r[i] = a[i] > 0 ? a[i] - row_sum[i] : 0.0;
+      for (lindex k = 0; k < mp; ++k)
+        r[n + k] = b[tb + k] > 0 ? b[tb + k] - col_sum[tb + k] : 0.0;
+    }
+    PAROT_PETSC_CALL(MatNullSpaceRemove(nsp.get(), rhs.get()));
+
+    // Solve M d = gradient.
+    const double ts = wall_time();
+    PAROT_PETSC_CALL(KSPSetOperators(ksp.get(), M.get(), M.get()));
+    PAROT_PETSC_CALL(KSPSolve(ksp.get(), rhs.get(), dir.get()));
+    PetscInt inner = 0;
+    KSPConvergedReason inner_reason;
+    PAROT_PETSC_CALL(KSPGetIterationNumber(ksp.get(), &inner));
+    PAROT_PETSC_CALL(KSPGetConvergedReason(ksp.get(), &inner_reason));
+
+    // Direction: local source part, replicated target part; slope and linear term.
+    const double tl = wall_time();
+    Vector df(n);
+    {
+      petsc::VecArray d(dir.get());
+      for (lindex i = 0; i < n; ++i)
+        df[i] = a[i] > 0 ? d[i] : 0.0;
+      MPI_Allgatherv(d.data() + n, static_cast<int>(mp), MPI_DOUBLE, dg.data(), counts.data(),
+                     displs.data(), MPI_DOUBLE, comm);
+    }
+    for (lindex j = 0; j < m; ++j)
+      if (!(b[j] > 0)) dg[j] = 0.0;
+    double lin[2] = {0, 0};  // gradient·d and aᵀΔf (+ bᵀΔg below, replicated)
+    for (lindex i = 0; i < n; ++i) {
+      lin[0] += (a[i] - row_sum[i]) * df[i];
+      lin[1] += a[i] * df[i];
+    }
+    MPI_Allreduce(MPI_IN_PLACE, lin, 2, MPI_DOUBLE, MPI_SUM, comm);
+    for (lindex j = 0; j < m; ++j) {
+      lin[0] += (b[j] - col_sum[j]) * dg[j];
+      lin[1] += b[j] * dg[j];
+    }
+    // Armijo backtracking on the dual objective, the change computed with expm1 (sns.md §3.4).
+    double alpha = 1.0, gain = 0;
+    bool accepted = false;
+    for (int trial = 0; trial < 30 && !accepted; ++trial, alpha *= 0.5) {
+      double local =
+          kernels::plan_change(E.data(), P.data(), n, m, df.data(), dg.data(), alpha / eps);
+      MPI_Allreduce(MPI_IN_PLACE, &local, 1, MPI_DOUBLE, MPI_SUM, comm);
+      gain = -eps * local + alpha * lin[1];
+      accepted = std::isfinite(gain) && gain >= 1e-4 * alpha * lin[0];
+      if (accepted) break;
+    }
+    const double te = wall_time();
+    ++it;
+    ++newton;
+    IterationRecord record;
+    record.iteration = it;
+    record.reg = eps;
+    record.marginal_error = err;  // replaced by the error the step reaches, at the next check
+    record.objective = objective;
+    record.step = accepted ? alpha : 0.0;
+    record.inner_iterations = inner;
+    record.inner_reason = inner_reason;
+    record.kept_fraction = static_cast<double>(keep.kept) /
+                           (static_cast<double>(problem.n()) * static_cast<double>(m));
+    record.assembly_time = ts - ta;
+    record.inner_solve_time = tl - ts;
+    record.line_search_time = te - tl;
+    record.wall_time = allreduce_max(comm, te - t0);
+    result.history.push_back(record);  // error and objective filled in at the next check
+    if (!accepted) {
+      reason = Reason::diverged_line_search;
+      result.failed_iteration = it;
+      break;
+    }
+    for (lindex i = 0; i < n; ++i)
+      f[i] += alpha * df[i];
+    for (lindex j = 0; j < m; ++j)
+      g[j] += alpha * dg[j];
+  }
+
+  result.reason = reason;
+  result.iterations = it;
+  result.newton_iterations = newton;
+  const entropic::PlanEvaluation plan = entropic::evaluate_plan(
+      comm, problem.cost, problem.source.layout.begin(), a, b, f, g, eps, params_.plan_threshold);
+  result.transport_cost = plan.transport_cost;
+  result.plan_mass = plan.mass;
+  result.source_marginal_error = plan.row_error;
+  result.target_marginal_error = plan.col_error;
+  result.marginal_error = plan.row_error + plan.col_error;
+  double af = 0, bg = 0;
+  for (lindex i = 0; i < n; ++i)
+    if (a[i] > 0) af += a[i] * f[i];
+  for (lindex j = 0; j < m; ++j)
+    if (b[j] > 0) bg += b[j] * g[j];
+  result.objective = allreduce_sum(comm, af) + bg - eps * plan.mass + eps;
+  result.has_plan = params_.plan_threshold >= 0;
+  result.plan = plan.plan;
+  result.solve_time = allreduce_max(comm, wall_time() - t0);
+  if (params_.error_if_not_converged && !converged(reason))
+    throw NotConverged(detail::cat("SNS did not converge: ", to_string(reason), " after ", it,
+                                   " iterations (marginal error ", result.marginal_error, ")"),
+                       true);
+  return result;
+}
+
+}  // namespace parot

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Sinkhorn–Newton–Sparse: agreement with Sinkhorn, fast final convergence, rank independence,
+// and the distributed sparsification rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "solver/sns/sparsify.hpp"
+#include "support/problems.hpp"
+
+using namespace parot;
+
+namespace {
+
+SolveParams tight(double reg_relative) {
+  SolveParams p;
+  p.reg = reg_relative;
+  p.reg_relative = true;
+  p.atol = 1e-13;
+  p.max_it = 20000;
+  return p;
+}
+
+}  // namespace
+
+TEST(Sns, AgreesWithSinkhornOnPlanCostAndPotentials) {
+  for (const char* family : {"clouds", "images"}) {
+    GenerateParams gp;
+    gp.family = family;
+    gp.n = 80;
+    gp.m = 60;
+    gp.seed = 7;
+    const Problem problem = generate_problem(MPI_COMM_WORLD, gp);
+    Solution s_sinkhorn, s_sns;
+    const SolveResult r1 = SinkhornSolver(MPI_COMM_WORLD, tight(0.01)).solve(problem, s_sinkhorn);
+    const SolveResult r2 = SnsSolver(MPI_COMM_WORLD, tight(0.01)).solve(problem, s_sns);
+    ASSERT_TRUE(converged(r1.reason)) << family;
+    ASSERT_EQ(r2.reason, Reason::converged_atol) << family << " " << to_string(r2.reason);
+    EXPECT_GT(r2.newton_iterations, 0);
+    EXPECT_LT(r2.iterations, r1.iterations) << family;
+    EXPECT_NEAR(r2.transport_cost, r1.transport_cost, 1e-10 * r1.transport_cost) << family;
+    const Layout& rows = problem.source.layout;
+    EXPECT_LT(
+        test::shift_invariant_error(test::gather(rows, s_sns.f), test::gather(rows, s_sinkhorn.f)),
+        1e-10)
+        << family;
+    EXPECT_LT(test::shift_invariant_error(s_sns.g, s_sinkhorn.g), 1e-10) << family;
+  }
+}
+
+// sns.md §6.4: uniform random cost, n = m = 500, η = 1200, N1 = 20, 8n kept entries: 6–9 Newton
+// steps to ‖g‖₁ < 1e-13 (assert <= 11), with the error ratio falling (super-linear).
+TEST(Sns, FastFinalConvergenceOnRandomAssignment) {
+  GenerateParams gp;
+  gp.family = "assignment";
+  gp.n = 500;
+  gp.seed = 0;
+  const Problem problem = generate_problem(MPI_COMM_WORLD, gp);
+  SolveParams params;
+  params.reg = 1.0 / 1200;
+  params.atol = 1e-13;
+  SnsParams sp;
+  sp.sparsify = "count";
+  sp.kappa = 8;
+  Solution s;
+  const SolveResult r = SnsSolver(MPI_COMM_WORLD, params, sp).solve(problem, s);
+  EXPECT_EQ(r.reason, Reason::converged_atol) << to_string(r.reason);
+  EXPECT_EQ(r.sinkhorn_iterations, 20);
+  EXPECT_LE(r.newton_iterations, 11);
+  std::vector<double> errors;
+  for (const auto& rec : r.history)  // Newton records hold the error each step reached
+    if (rec.inner_iterations > 0) errors.push_back(rec.marginal_error);
+  EXPECT_EQ(errors.back(), r.history.back().marginal_error);
+  ASSERT_GE(errors.size(), 4u);
+  const std::size_t k = errors.size();
+  // The last ratios shrink: the convergence is faster than linear at the end.
+  EXPECT_LT(errors[k - 1] / errors[k - 2], errors[k - 3] / errors[k - 4]);
+  EXPECT_LT(errors[k - 1] / errors[k - 2], 1e-2);
+}
+
+TEST(Sns, SameAnswerAtAnyRankCount) {
+  GenerateParams gp;
+  gp.family = "gaussians";
+  gp.n = 57;
+  gp.m = 43;
+  gp.seed = 11;
+  const Problem serial = generate_problem(MPI_COMM_SELF, gp);
+  Solution ref_s;
+  const SolveResult ref = SnsSolver(MPI_COMM_SELF, tight(0.02)).solve(serial, ref_s);
+  ASSERT_EQ(ref.reason, Reason::converged_atol);
+  for (const std::string rule : {"mass", "count", "row"}) {
+    SnsParams sp;
+    sp.sparsify = rule;
+    Solution rs;
+    const SolveResult rr = SnsSolver(MPI_COMM_SELF, tight(0.02), sp).solve(serial, rs);
+    for (const Layout& rows : test::test_layouts(MPI_COMM_WORLD, serial.n())) {
+      const Problem p = test::make_problem(rows, serial.source.points, serial.source.weights,
+                                           serial.target.points, serial.target.weights);
+      Solution s;
+      const SolveResult r = SnsSolver(MPI_COMM_WORLD, tight(0.02), sp).solve(p, s);
+      EXPECT_EQ(r.reason, Reason::converged_atol) << rule;
+      EXPECT_EQ(r.newton_iterations, rr.newton_iterations) << rule;
+      EXPECT_NEAR(r.transport_cost, rr.transport_cost, 1e-10 * rr.transport_cost) << rule;
+      const Vector f = test::gather(rows, s.f);
+      EXPECT_LT((f - rs.f).cwiseAbs().maxCoeff(), 1e-10 * rs.f.cwiseAbs().maxCoeff()) << rule;
+      EXPECT_LT((s.g - rs.g).cwiseAbs().maxCoeff(), 1e-10 * rs.g.cwiseAbs().maxCoeff()) << rule;
+    }
+  }
+}
+
+TEST(Sns, DistributedThresholdsKeepWhatTheRulesPromise) {
+  // Every rank holds 1000 entries of a known global set; the rules must hold over all of them.
+  MPI_Comm comm = MPI_COMM_WORLD;
+  const int rank = comm_rank(comm), size = comm_size(comm);
+  std::vector<double> p(1000);
+  double total = 0;
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    p[k] = std::exp(-0.05 * static_cast<double>((k * 7 + 13 * rank) % 1000));
+    total += p[k];
+  }
+  total = allreduce_sum(comm, total);
+  const double budget = 1e-3 * total;
+  const double t = sns::select_global_threshold(comm, p.data(), 1000, budget, -1);
+  double dropped = 0, kept = 0;
+  for (double v : p)
+    (v < t ? dropped : kept) += v;
+  EXPECT_LE(allreduce_sum(comm, dropped), budget);
+  EXPECT_GT(allreduce_sum(comm, dropped), 0.5 * budget);  // and it does drop, to a bin's width
+
+  const double want = 123.0 * size;
+  const double tc = sns::select_global_threshold(comm, p.data(), 1000, -1, want);
+  double count = 0;
+  for (double v : p)
+    count += v >= tc;
+  const double all = allreduce_sum(comm, count);
+  EXPECT_GE(all, want);
+  EXPECT_LE(all, want + 2.0 * size);  // ties within the finest bin only
+
+  const sns::Selection row = sns::select_entries(comm, p.data(), 10, 100, "row", 0, 0, 3, 10, 1);
+  EXPECT_EQ(row.kept, 30 * size);
+}

@@ -59,6 +59,7 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
                     static_cast<std::int64_t>(result.sinkhorn_iterations));
     write_attribute(id, "newton_iterations", static_cast<std::int64_t>(result.newton_iterations));
     write_attribute(id, "failed_iteration", static_cast<std::int64_t>(result.failed_iteration));
+    write_attribute(id, "safeguard_from", static_cast<std::int64_t>(result.safeguard_from));
     write_attribute(id, "transport_cost", result.transport_cost);
     write_attribute(id, "objective", result.objective);
     write_attribute(id, "marginal_error", result.marginal_error);

@@ -139,3 +139,36 @@ TEST(Sns, DistributedThresholdsKeepWhatTheRulesPromise) {
   const sns::Selection row = sns::select_entries(comm, p.data(), 10, 100, "row", 0, 0, 3, 10, 1);
   EXPECT_EQ(row.kept, 30 * size);
 }
+
+// A too-sparse Hessian (κ = 1.2 entries per row) on a near-permutation plan: plain SNS takes a
+// step that raises the objective but not the marginals, then stalls; the safeguarded mode
+// (shifted system, adaptive μ) converges, and auto mode switches to it by itself.
+TEST(Sns, SafeguardConvergesWherePlainSnsStalls) {
+  GenerateParams gp;
+  gp.family = "assignment";
+  gp.n = 100;
+  gp.seed = 2;
+  const Problem problem = generate_problem(MPI_COMM_WORLD, gp);
+  SolveParams params;
+  params.reg = 5e-4;
+  params.atol = 1e-9;
+  params.max_it = 3000;
+  SnsParams sp;
+  sp.sparsify = "count";
+  sp.kappa = 1.2;
+  SolveResult r[3];
+  const char* modes[3] = {"off", "on", "auto"};
+  for (int k = 0; k < 3; ++k) {
+    sp.safeguard = modes[k];
+    Solution s;
+    r[k] = SnsSolver(MPI_COMM_WORLD, params, sp).solve(problem, s);
+  }
+  EXPECT_EQ(r[0].reason, Reason::diverged_stalled);
+  EXPECT_GT(r[0].marginal_error, 1e-2);
+  EXPECT_EQ(r[0].safeguard_from, -1);
+  EXPECT_EQ(r[1].reason, Reason::converged_atol) << to_string(r[1].reason);
+  EXPECT_EQ(r[1].safeguard_from, 20);  // safe from the first Newton step
+  EXPECT_EQ(r[2].reason, Reason::converged_atol) << to_string(r[2].reason);
+  EXPECT_GT(r[2].safeguard_from, 20);  // switched after the stall was seen
+  EXPECT_NEAR(r[1].transport_cost, r[2].transport_cost, 1e-8 * r[1].transport_cost);
+}

@@ -60,6 +60,7 @@ struct SolveResult {
   long iterations = 0;  ///< all iterations of all stages
   long sinkhorn_iterations = 0;
   long newton_iterations = 0;
+  long safeguard_from = -1;    ///< SNS: iteration where the safeguarded mode began (-1: never)
   long failed_iteration = -1;  ///< where a NaN or stall was detected (-1: none)
   double reg = 0;              ///< final regularization (absolute)
   double reg_relative = 0;     ///< reg / largest cost

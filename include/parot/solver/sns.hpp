@@ -28,6 +28,11 @@ namespace parot {
 ///   -sns_row_k <int>           kept entries per row of the row rule (8)
 ///   -sns_ksp_rtol <real>       relative tolerance of the inner CG, unpreconditioned norm (1e-10)
 ///   -sns_ksp_max_it <int>      inner iteration cap; 0: 10 (n + m) (0)
+///   -sns_safeguard <off|auto|on>  safeguarded steps (SSNS, sns.md §4.3): the shifted system
+///                              (M + μ‖g‖₂ I) d = g, μ adapted from the actual/predicted increase,
+///                              steps {1, 0.5, 0.25, 0.1}. auto: plain SNS, switching to the safe
+///                              mode (once, recorded) when the line search fails or the error
+///                              stalls for two steps (auto)
 ///   -sns_max_memory_mb <real>  refuse when the dense local plan block needs more per rank (8192)
 ///   -sns_ksp_*, -sns_pc_*      the inner PETSc KSP and PC, e.g. -sns_ksp_type minres
 struct SnsParams {
@@ -40,6 +45,7 @@ struct SnsParams {
   double ksp_rtol = 1e-10;
   long ksp_max_it = 0;
   double max_memory_mb = 8192;
+  std::string safeguard = "auto";
 };
 
 /// Checks value ranges. @notcollective @throws InvalidArgument

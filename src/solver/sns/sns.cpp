@@ -76,6 +76,8 @@ void validate(const SnsParams& p) {
               "option -sns_ksp_rtol must be in (0, 1), got ", p.ksp_rtol);
   PAROT_CHECK(p.ksp_max_it >= 0, InvalidArgument, "option -sns_ksp_max_it must be >= 0, got ",
               p.ksp_max_it);
+  PAROT_CHECK(p.safeguard == "off" || p.safeguard == "auto" || p.safeguard == "on", InvalidArgument,
+              "option -sns_safeguard must be off, auto or on, got '", p.safeguard, "'");
   PAROT_CHECK(p.max_memory_mb > 0, InvalidArgument,
               "option -sns_max_memory_mb must be positive, got ", p.max_memory_mb);
 }
@@ -99,6 +101,8 @@ void SnsSolver::set_from_options() {
   block.real("ksp_rtol", "relative tolerance of the inner solve", sns_.ksp_rtol);
   block.integer("ksp_max_it", "inner iteration cap (0: 10 (n + m))", sns_.ksp_max_it);
   block.real("max_memory_mb", "memory per rank for the dense plan block", sns_.max_memory_mb);
+  block.choice("safeguard", "safeguarded (shifted) Newton steps", {"off", "auto", "on"},
+               sns_.safeguard);
   block.read();
   validate(sns_);
   create_ksp(comm_, ksp_->ksp, sns_);
@@ -184,6 +188,18 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
 
   std::vector<double> sums(static_cast<std::size_t>(m) + 3);
   double err_prev = INFINITY, err_prev2 = INFINITY;
+  // Safeguarded mode (sns.md §4.3): on from the start, or entered after a failure in auto mode.
+  bool safe = sns_.safeguard == "on";
+  double mu = 1.0;  // shift factor: M + mu ‖g‖₂ I
+  int rejected = 0;
+  result.safeguard_from = safe ? it : -1;
+  const auto enter_safe_mode = [&] {
+    safe = true;
+    result.safeguard_from = it;
+    err_prev = err_prev2 = INFINITY;
+  };
+  petsc::VecPtr Md;
+  PAROT_PETSC_CALL(VecDuplicate(rhs.get(), Md.out()));
   Reason reason = Reason::iterating;
   long newton = 0;
   while (true) {
@@ -237,9 +253,15 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
       reason = Reason::converged_atol;
     } else if (it >= params_.max_it) {
       reason = Reason::diverged_max_it;
-    } else if (newton >= 2 && err >= err_prev && err_prev >= err_prev2) {
-      reason = Reason::diverged_stalled;  // no decrease over two consecutive Newton steps
-      result.failed_iteration = it;
+    } else if (!safe && newton >= 2 && err >= err_prev && err_prev >= err_prev2) {
+      // No decrease over two consecutive Newton steps. (The safe mode ends on atol, max_it or
+      // 30 rejected steps in a row instead: its rejected steps leave the error unchanged.)
+      if (sns_.safeguard == "auto") {
+        enter_safe_mode();
+      } else {
+        reason = Reason::diverged_stalled;
+        result.failed_iteration = it;
+      }
     }
     if (reason != Reason::iterating) break;
     err_prev2 = err_prev;
@@ -251,7 +273,6 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
         sns::select_entries(comm, P.data(), n, m, sns_.sparsify, sns_.mass_tol, sns_.kappa,
                             sns_.row_k, problem.n(), mass);
     petsc::MatPtr M = sns::assemble_hessian(nl, P.data(), m, keep, row_sum, col_sum, eps);
-    PAROT_PETSC_CALL(MatSetNullSpace(M.get(), nsp.get()));
     {
       petsc::VecArray r(rhs.get());
       for (lindex i = 0; i < n; ++i)
@@ -259,7 +280,15 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
       for (lindex k = 0; k < mp; ++k)
         r[n + k] = b[tb + k] > 0 ? b[tb + k] - col_sum[tb + k] : 0.0;
     }
-    PAROT_PETSC_CALL(MatNullSpaceRemove(nsp.get(), rhs.get()));
+    double shift = 0;
+    if (safe) {  // M + λI is positive definite: no null space to handle
+      PAROT_PETSC_CALL(VecNorm(rhs.get(), NORM_2, &shift));
+      shift *= mu;
+      PAROT_PETSC_CALL(MatShift(M.get(), shift));
+    } else {
+      PAROT_PETSC_CALL(MatSetNullSpace(M.get(), nsp.get()));
+      PAROT_PETSC_CALL(MatNullSpaceRemove(nsp.get(), rhs.get()));
+    }
 
     // Solve M d = gradient.
     const double ts = wall_time();
@@ -292,16 +321,44 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
       lin[0] += (b[j] - col_sum[j]) * dg[j];
       lin[1] += b[j] * dg[j];
     }
-    // Armijo backtracking on the dual objective, the change computed with expm1 (sns.md §3.4).
-    double alpha = 1.0, gain = 0;
-    bool accepted = false;
-    for (int trial = 0; trial < 30 && !accepted; ++trial, alpha *= 0.5) {
-      double local =
-          kernels::plan_change(E.data(), P.data(), n, m, df.data(), dg.data(), alpha / eps);
+    // The increase of the dual objective for step t, by expm1 (sns.md §3.4): one reduction.
+    const auto gain_of = [&](double t) {
+      double local = kernels::plan_change(E.data(), P.data(), n, m, df.data(), dg.data(), t / eps);
       MPI_Allreduce(MPI_IN_PLACE, &local, 1, MPI_DOUBLE, MPI_SUM, comm);
-      gain = -eps * local + alpha * lin[1];
-      accepted = std::isfinite(gain) && gain >= 1e-4 * alpha * lin[0];
-      if (accepted) break;
+      return -eps * local + t * lin[1];
+    };
+    double alpha = 1.0;
+    bool accepted = false;
+    if (!safe) {  // Armijo backtracking
+      for (int trial = 0; trial < 30; ++trial, alpha *= 0.5) {
+        const double gain = gain_of(alpha);
+        accepted = std::isfinite(gain) && gain >= 1e-4 * alpha * lin[0];
+        if (accepted) break;
+      }
+    } else {
+      // Steps {1, 0.5, 0.25, 0.1}: the first that increases the objective, else the best; move
+      // only if actual / predicted increase ρ > 0, and adapt μ from ρ (trust-region style).
+      double dMd = 0, dd = 0;
+      PAROT_PETSC_CALL(MatMult(M.get(), dir.get(), Md.get()));
+      PAROT_PETSC_CALL(VecDot(dir.get(), Md.get(), &dMd));
+      PAROT_PETSC_CALL(VecDot(dir.get(), dir.get(), &dd));
+      const double quad = dMd - shift * dd;  // dᵀ M d without the shift
+      double best = -INFINITY, best_alpha = 0;
+      for (double t : {1.0, 0.5, 0.25, 0.1}) {
+        const double gain = gain_of(t);
+        if (std::isfinite(gain) && gain > best) {
+          best = gain;
+          best_alpha = t;
+        }
+        if (gain > 0) break;
+      }
+      alpha = best_alpha;
+      const double predicted = alpha * lin[0] - 0.5 * alpha * alpha * quad;
+      const double rho = predicted > 0 ? best / predicted : -1;
+      accepted = rho > 0;
+      if (rho < 0.25) mu *= 4;
+      if (rho > 0.75) mu = std::max(mu / 2, 1e-3);
+      rejected = accepted ? 0 : rejected + 1;
     }
     const double te = wall_time();
     ++it;
@@ -322,9 +379,16 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
     record.wall_time = allreduce_max(comm, te - t0);
     result.history.push_back(record);  // error and objective filled in at the next check
     if (!accepted) {
-      reason = Reason::diverged_line_search;
-      result.failed_iteration = it;
-      break;
+      if (!safe && sns_.safeguard == "auto") {
+        enter_safe_mode();
+        continue;
+      }
+      if (!safe || rejected >= 30) {
+        reason = Reason::diverged_line_search;
+        result.failed_iteration = it;
+        break;
+      }
+      continue;  // safe mode: a larger shift next time
     }
     for (lindex i = 0; i < n; ++i)
       f[i] += alpha * df[i];

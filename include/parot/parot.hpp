@@ -16,6 +16,7 @@
 #include "parot/problem/problem.hpp"
 #include "parot/solver/result.hpp"
 #include "parot/solver/sinkhorn.hpp"
+#include "parot/solver/sliced.hpp"
 #include "parot/solver/sns.hpp"
 #include "parot/solver/solver.hpp"
 #include "parot/solver/summary.hpp"

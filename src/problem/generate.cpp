@@ -202,4 +202,18 @@ Problem generate_problem(MPI_Comm comm, const GenerateParams& params) {
   return problem;
 }
 
+std::vector<std::pair<RowMatrix, Vector>> generate_batch(const GenerateParams& params, long count) {
+  PAROT_CHECK(count >= 1, InvalidArgument, "-batch must be >= 1, got ", count);
+  PAROT_CHECK(params.family != "assignment", InvalidArgument,
+              "a batch needs point measures: -family assignment has none");
+  std::vector<std::pair<RowMatrix, Vector>> batch;
+  for (long k = 0; k < count; ++k) {
+    GenerateParams one = params;
+    one.seed = params.seed + k;
+    const Problem problem = generate_problem(MPI_COMM_SELF, one);
+    batch.emplace_back(problem.source.points, problem.source.weights);
+  }
+  return batch;
+}
+
 }  // namespace parot

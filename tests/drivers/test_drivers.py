@@ -119,6 +119,47 @@ class Drivers(unittest.TestCase):
             c1, c2 = f.attrs["transport_cost"], g.attrs["transport_cost"]
             self.assertLess(abs(c1 - c2), 1e-10 * c2)
 
+    def test_sliced_matches_pot_with_the_same_directions(self):
+        import ot
+        problem, out = self.path("sliced_pair.h5"), self.path("sliced.h5")
+        self.assertEqual(run(tool("parot-generate"), "-family", "gaussians", "-n", "90", "-m",
+                             "60", "-d", "3", "-seed", "2", "-output", problem).returncode, 0)
+        r = run(tool("parot-sliced"), "-problem", problem, "-L", "64", "-seed", "5",
+                "-save_directions", "-output", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(problem, "r") as f, h5py.File(out, "r") as g:
+            theta = g["sliced/directions"][:]
+            self.assertEqual(theta.shape, (64, 3))
+            # POT 0.8.2 divides by n_projections even when projections are given: pass both.
+            pot = ot.sliced_wasserstein_distance(
+                f["source/points"][:], f["target/points"][:], f["source/weights"][:],
+                f["target/weights"][:], n_projections=64, projections=theta.T, p=2)
+            sw = g["sliced"].attrs["sw"]
+            self.assertLess(abs(sw - pot), 1e-12 * pot, (sw, pot))
+            self.assertEqual(g.attrs["solver"], "sliced")
+            self.assertGreater(g["sliced"].attrs["stderr"], 0)
+
+    def test_sliced_batch_and_bad_options(self):
+        batch, out = self.path("batch.h5"), self.path("matrix.h5")
+        self.assertEqual(run(tool("parot-generate"), "-family", "clouds", "-n", "40", "-batch", "7",
+                             "-output", batch).returncode, 0)
+        r = run(tool("parot-sliced"), "-batch", batch, "-L", "30", "-output", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(out, "r") as f:
+            D = f["sliced/distance"][:]
+            self.assertEqual(D.shape, (7, 7))
+            self.assertTrue(np.allclose(D, D.T, rtol=0, atol=0))
+            self.assertTrue(np.all(np.diag(D) == 0) and np.all(D[~np.eye(7, dtype=bool)] > 0))
+        for extra, fragment in [(["-type", "tsw"], "unknown value 'tsw'"),
+                                (["-cv", "upper", "-p", "1"], "need -type sw and -p 2"),
+                                (["-L", "0"], "-L must be >= 1"),
+                                (["-kappa", "-1"], "-kappa must be positive")]:
+            with self.subTest(extra=extra):
+                self.expect_usage_error(run(tool("parot-sliced"), "-problem", self.clouds,
+                                            "-output", out + "x", *extra), fragment, out + "x")
+        self.expect_usage_error(run(tool("parot-sliced"), "-output", out + "x"),
+                                "exactly one of -problem FILE and -batch FILE", out + "x")
+
     def test_default_problem_and_help(self):
         r = run(tool("parot-solve"), "-max_it", "3")  # built-in problem, stopped early
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -7,14 +7,19 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "parot/problem/problem.hpp"
 #include "parot/solver/result.hpp"
+#include "parot/solver/sliced.hpp"
 
 namespace parot::io {
 
 inline constexpr const char* problem_format = "parot-problem";
 inline constexpr const char* result_format = "parot-result";
+inline constexpr const char* batch_format = "parot-batch";
+inline constexpr long batch_format_version = 1;
 inline constexpr long problem_format_version = 1;
 inline constexpr long result_format_version = 1;
 
@@ -42,6 +47,26 @@ struct RunInfo {
 /// renamed when complete. @collective{problem.comm()}
 void write_result(const std::string& path, const Problem& problem, const Solution& solution,
                   const SolveResult& result, const RunInfo& info);
+
+/// Reads the source and target measures of a problem file whole on every rank (the sliced
+/// estimators replicate their inputs), checking the input rules of DESIGN.md §5.
+/// @collective{comm} @throws InvalidInput (collective)
+std::pair<PointMeasure, PointMeasure> read_measure_pair(MPI_Comm comm, const std::string& path);
+
+/// Batch files (format "parot-batch"): N measures concatenated in /measures/points [T, d] and
+/// /measures/weights [T], measure k holding rows [offsets[k], offsets[k+1]) of
+/// /measures/offsets [N + 1]. Read whole on every rank. @collective{comm}
+std::vector<PointMeasure> read_batch(MPI_Comm comm, const std::string& path);
+/// Writes a batch file (rank 0's data; temporary name, renamed). @collective{comm}
+void write_batch(MPI_Comm comm, const std::string& path, const std::vector<PointMeasure>& batch,
+                 const std::map<std::string, std::string>& attributes);
+
+/// A sliced result file: root attributes (format, solver "sliced", …) and the group /sliced
+/// with attributes sw_pp, sw, stderr, p, slices, seed, cv (DESIGN.md §4); for a batch, the
+/// dataset /sliced/distance [N, N] written in row blocks by every rank. @collective{comm}
+void write_sliced_result(MPI_Comm comm, const std::string& path, const SlicedParams& params,
+                         const SlicedResult* pair, const RowMatrix* distance_rows, gindex row_begin,
+                         gindex rows, const RunInfo& info);
 
 /// Prints the schema and a summary of any parot file (problem or result) on rank 0.
 /// @collective{comm}

@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "parot/problem/problem.hpp"
@@ -38,6 +39,10 @@ void read_generate_options(MPI_Comm comm, GenerateParams& params);
 /// target. The result is finalized (validated, normalized). @collective{comm}
 /// @throws InvalidArgument (collective) for bad settings.
 Problem generate_problem(MPI_Comm comm, const GenerateParams& params);
+
+/// N source measures of the family with seeds seed, seed + 1, …, replicated on every rank (a
+/// batch for the sliced distance matrix). @notcollective @throws InvalidArgument
+std::vector<std::pair<RowMatrix, Vector>> generate_batch(const GenerateParams& params, long count);
 
 /// A one-line description, e.g. "clouds n=3000 m=3000 d=2 seed=0".
 std::string describe(const GenerateParams& params);

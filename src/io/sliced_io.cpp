@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Files of the sliced estimators: replicated measure pairs, batch files, sliced result files.
+#include <cmath>
+#include <cstdio>
+
+#include "io/h5.hpp"
+#include "parot/core/comm.hpp"
+#include "parot/core/error.hpp"
+#include "parot/io/hdf5.hpp"
+#include "parot/problem/measure.hpp"
+#include "parot/version.hpp"
+
+namespace parot::io {
+
+namespace {
+
+void check_format(hid_t file, const std::string& path, const char* format) {
+  const auto fmt = h5::read_string_attribute(file, "format");
+  PAROT_CHECK(fmt && *fmt == format, InvalidInput, path, ": attribute 'format' is ",
+              fmt ? "'" + *fmt + "'" : std::string("missing"), ", expected '", format, "'");
+  const auto version = h5::read_number_attribute(file, "format_version");
+  PAROT_CHECK(version && *version == 1, InvalidInput, path,
+              ": format_version must be 1 (this parot reads version 1)");
+}
+
+// Reads a whole float dataset of rank 1 (cols == 0) or 2 on every rank, after shape checks.
+std::vector<double> read_whole(MPI_Comm comm, hid_t file, const std::string& path,
+                               const std::string& name, std::uint64_t& rows, std::uint64_t& cols,
+                               int rank_expected) {
+  const auto info = h5::dataset_info(file, name, path);
+  PAROT_CHECK(info.type_class == H5T_FLOAT || info.type_class == H5T_INTEGER, InvalidInput, path,
+              ": ", name, " must be numeric");
+  PAROT_CHECK(static_cast<int>(info.shape.size()) == rank_expected, InvalidInput, path, ": ", name,
+              " must have rank ", rank_expected, ", it has ", info.shape.size());
+  rows = info.shape[0];
+  cols = rank_expected == 2 ? info.shape[1] : 1;
+  std::vector<double> data(rows * cols);
+  const bool ok = h5::read_rows(file, name, 0, rows, cols, data.data());
+  check_all(comm, ok, ErrorKind::invalid_input, path + ": reading " + name + " failed");
+  return data;
+}
+
+PointMeasure make_measure(MPI_Comm comm, const std::vector<double>& points,
+                          const std::vector<double>& weights, std::uint64_t begin,
+                          std::uint64_t end, std::uint64_t d, const std::string& what) {
+  Measure m;
+  const auto n = static_cast<gindex>(end - begin);
+  m.layout = Layout::replicated(comm, n);
+  m.points = Eigen::Map<const RowMatrix>(points.data() + begin * d, n, static_cast<lindex>(d));
+  m.weights = Eigen::Map<const Vector>(weights.data() + begin, n);
+  PAROT_CHECK(n > 0, InvalidInput, what, " is empty");
+  validate_measure(m, what);
+  return PointMeasure{m.points, m.weights};
+}
+
+}  // namespace
+
+std::pair<PointMeasure, PointMeasure> read_measure_pair(MPI_Comm comm, const std::string& path) {
+  h5::Handle file = h5::open_read(comm, path);
+  check_format(file.id(), path, problem_format);
+  std::uint64_t n, ds, m, dt, nw, mw, one;
+  const auto xs = read_whole(comm, file.id(), path, "/source/points", n, ds, 2);
+  const auto ws = read_whole(comm, file.id(), path, "/source/weights", nw, one, 1);
+  const auto xt = read_whole(comm, file.id(), path, "/target/points", m, dt, 2);
+  const auto wt = read_whole(comm, file.id(), path, "/target/weights", mw, one, 1);
+  PAROT_CHECK(n == nw && m == mw, DimensionMismatch, path,
+              ": points and weights have different lengths");
+  PAROT_CHECK(ds == dt, DimensionMismatch, path, ": source points have dimension ", ds,
+              " but target points have dimension ", dt);
+  return {make_measure(comm, xs, ws, 0, n, ds, path + ": source"),
+          make_measure(comm, xt, wt, 0, m, dt, path + ": target")};
+}
+
+std::vector<PointMeasure> read_batch(MPI_Comm comm, const std::string& path) {
+  h5::Handle file = h5::open_read(comm, path);
+  check_format(file.id(), path, batch_format);
+  std::uint64_t t, d, tw, nk, one;
+  const auto x = read_whole(comm, file.id(), path, "/measures/points", t, d, 2);
+  const auto w = read_whole(comm, file.id(), path, "/measures/weights", tw, one, 1);
+  const auto off = read_whole(comm, file.id(), path, "/measures/offsets", nk, one, 1);
+  PAROT_CHECK(t == tw, DimensionMismatch, path, ": /measures/points has ", t,
+              " rows but /measures/weights has ", tw);
+  PAROT_CHECK(nk >= 2 && off.front() == 0 && off.back() == static_cast<double>(t), InvalidInput,
+              path, ": /measures/offsets must start at 0 and end at ", t);
+  std::vector<PointMeasure> batch;
+  for (std::uint64_t k = 0; k + 1 < nk; ++k) {
+    PAROT_CHECK(off[k + 1] > off[k] && off[k + 1] == std::floor(off[k + 1]), InvalidInput, path,
+                ": /measures/offsets must be increasing integers (measure ", k, " is empty)");
+    batch.push_back(make_measure(comm, x, w, static_cast<std::uint64_t>(off[k]),
+                                 static_cast<std::uint64_t>(off[k + 1]), d,
+                                 detail::cat(path, ": measure ", k)));
+  }
+  return batch;
+}
+
+void write_batch(MPI_Comm comm, const std::string& path, const std::vector<PointMeasure>& batch,
+                 const std::map<std::string, std::string>& attributes) {
+  const std::string tmp = path + ".tmp";
+  const bool root = comm_rank(comm) == 0;
+  std::vector<double> points, weights;
+  std::vector<std::int64_t> offsets = {0};
+  const auto d = static_cast<std::uint64_t>(batch.empty() ? 0 : batch[0].points.cols());
+  for (const auto& m : batch) {
+    points.insert(points.end(), m.points.data(), m.points.data() + m.points.size());
+    weights.insert(weights.end(), m.weights.data(), m.weights.data() + m.weights.size());
+    offsets.push_back(offsets.back() + m.weights.size());
+  }
+  const auto t = static_cast<std::uint64_t>(weights.size());
+  h5::Handle file = h5::create(comm, tmp);
+  try {
+    h5::write_attribute(file.id(), "format", std::string(batch_format));
+    h5::write_attribute(file.id(), "format_version", std::int64_t{batch_format_version});
+    h5::write_attribute(file.id(), "measures", static_cast<std::int64_t>(batch.size()));
+    for (const auto& [key, value] : attributes)
+      h5::write_attribute(file.id(), key, value);
+    h5::write_rows(file.id(), "/measures/points", t, d, 0, root ? t : 0, points.data());
+    h5::write_rows(file.id(), "/measures/weights", t, 0, 0, root ? t : 0, weights.data());
+    h5::write_rows(file.id(), "/measures/offsets", offsets.size(), 0, 0, root ? offsets.size() : 0,
+                   offsets.data());
+    h5::commit(comm, file, tmp, path);
+  } catch (...) {
+    file.reset();
+    if (root) std::remove(tmp.c_str());
+    throw;
+  }
+}
+
+void write_sliced_result(MPI_Comm comm, const std::string& path, const SlicedParams& params,
+                         const SlicedResult* pair, const RowMatrix* distance_rows, gindex row_begin,
+                         gindex rows, const RunInfo& info) {
+  const std::string tmp = path + ".tmp";
+  const bool root = comm_rank(comm) == 0;
+  h5::Handle file = h5::create(comm, tmp);
+  try {
+    const hid_t id = file.id();
+    h5::write_attribute(id, "format", std::string(result_format));
+    h5::write_attribute(id, "format_version", std::int64_t{result_format_version});
+    h5::write_attribute(id, "version", std::string(PAROT_VERSION_STRING));
+    h5::write_attribute(id, "solver", std::string("sliced"));
+    h5::write_attribute(id, "nranks", static_cast<std::int64_t>(info.nranks));
+    h5::write_attribute(id, "options", info.options);
+    h5::write_attribute(id, "wall_time", info.wall_time);
+    for (const auto& [key, value] : info.extra)
+      h5::write_attribute(id, key, value);
+    h5::make_groups(id, "/sliced/x");
+    h5::Handle group(H5Gopen2(id, "/sliced", H5P_DEFAULT), H5Gclose);
+    const hid_t g = group.id();
+    h5::write_attribute(g, "type", params.type);
+    h5::write_attribute(g, "p", params.p);
+    h5::write_attribute(g, "slices", static_cast<std::int64_t>(params.L));
+    h5::write_attribute(g, "seed", static_cast<std::int64_t>(params.seed));
+    h5::write_attribute(g, "cv", params.cv);
+    h5::write_attribute(g, "kappa", params.kappa);
+    if (pair) {
+      h5::write_attribute(g, "sw_pp", pair->sw_pp);
+      h5::write_attribute(g, "sw", pair->sw);
+      h5::write_attribute(g, "stderr", pair->stderr_pp);
+      h5::write_attribute(g, "plain_stderr", pair->plain_stderr_pp);
+      h5::write_attribute(g, "variance_reduction", pair->variance_reduction);
+      h5::write_attribute(g, "cv_fallback", static_cast<std::int64_t>(pair->cv_fallback));
+      h5::write_attribute(g, "solve_time", pair->time);
+      const auto size = static_cast<std::uint64_t>(pair->direction.size());
+      if (size > 0 && params.type == "sw") {  // the L × d directions of the estimate
+        const auto L = static_cast<std::uint64_t>(params.L);
+        h5::write_rows(id, "/sliced/directions", L, size / L, 0, root ? L : 0,
+                       pair->direction.data());
+      } else if (size > 0) {  // Max-SW: the maximizing θ; v-DSW: the mean direction ε
+        h5::write_rows(id, "/sliced/direction", size, 0, 0, root ? size : 0,
+                       pair->direction.data());
+      }
+    }
+    if (distance_rows) {
+      const auto N = static_cast<std::uint64_t>(distance_rows->cols());
+      h5::write_rows(id, "/sliced/distance", N, N, static_cast<std::uint64_t>(row_begin),
+                     static_cast<std::uint64_t>(rows), distance_rows->data());
+    }
+    group.reset();
+    h5::commit(comm, file, tmp, path);
+  } catch (...) {
+    file.reset();
+    if (root) std::remove(tmp.c_str());
+    throw;
+  }
+}
+
+}  // namespace parot::io

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Test registration helpers: MPI tests at several rank counts, each under a timeout.
-set(PAROT_MPI_TEST_TIMEOUT 300 CACHE STRING "Per-test timeout (s) for MPI tests")
+set(PAROT_MPI_TEST_TIMEOUT 900 CACHE STRING "Per-test timeout (s) for MPI tests")
 set(PAROT_TEST_RANKS 1 2 3 4 CACHE STRING "Rank counts of the distributed tests")
 # Open MPI on a small machine: more ranks than cores, yield instead of busy polling, and (as root,
 # e.g. in CI containers) permission to run. PETSc's signal handler would mask crashes.

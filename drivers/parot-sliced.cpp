@@ -22,6 +22,17 @@ int run(const parot::Environment& env) {
                problem_path);
   block.string("batch", "batch file of N measures (format parot-batch)", batch_path);
   block.string("output", "result file (HDF5); default: none", output);
+  std::string source_mesh, target_mesh, mesh_kind = "samples";
+  long mesh_samples = 10000;
+  double normal_scale = 1.0;
+  block.string("source_mesh", "source triangle mesh (.off, .obj, or .h5 with /source/...)",
+               source_mesh);
+  block.string("target_mesh", "target triangle mesh (.off, .obj, or .h5 with /target/...)",
+               target_mesh);
+  block.choice("mesh_measure", "measure of a mesh", {"samples", "faces", "normals", "vertices"},
+               mesh_kind);
+  block.integer("mesh_samples", "area-weighted samples per mesh", mesh_samples);
+  block.real("normal_scale", "length scale of the normals (mesh_measure normals)", normal_scale);
   bool save_directions = false;
   block.boolean("save_directions", "also write the L x d directions of -type sw", save_directions);
   block.read();
@@ -29,15 +40,32 @@ int run(const parot::Environment& env) {
   parot::read_sliced_options(comm, params);
   if (parot::help_requested()) return 0;
   parot::check_all_options_used(comm);
-  PAROT_CHECK(problem_path.empty() != batch_path.empty(), parot::InvalidArgument,
-              "give exactly one of -problem FILE and -batch FILE");
+  const bool meshes = !source_mesh.empty() || !target_mesh.empty();
+  PAROT_CHECK(int(!problem_path.empty()) + int(!batch_path.empty()) + int(meshes) == 1,
+              parot::InvalidArgument,
+              "give exactly one of -problem FILE, -batch FILE, or -source_mesh and -target_mesh");
+  PAROT_CHECK(!meshes || (!source_mesh.empty() && !target_mesh.empty()), parot::InvalidArgument,
+              "give both -source_mesh and -target_mesh");
+  PAROT_CHECK(mesh_samples >= 1, parot::InvalidArgument, "-mesh_samples must be >= 1, got ",
+              mesh_samples);
 
   parot::io::RunInfo info;
   info.nranks = env.size();
   info.options = parot::options_string();
   char line[512];
-  if (!problem_path.empty()) {
-    const auto [mu, nu] = parot::io::read_measure_pair(comm, problem_path);
+  if (batch_path.empty()) {
+    std::pair<parot::PointMeasure, parot::PointMeasure> measures;
+    if (meshes) {  // samples of the two meshes use different seeds
+      measures.first = parot::mesh_measure(parot::io::read_mesh(comm, source_mesh, "source"),
+                                           mesh_kind, mesh_samples, 2 * params.seed, normal_scale);
+      measures.second =
+          parot::mesh_measure(parot::io::read_mesh(comm, target_mesh, "target"), mesh_kind,
+                              mesh_samples, 2 * params.seed + 1, normal_scale);
+      problem_path = source_mesh + " vs " + target_mesh + " (" + mesh_kind + ")";
+    } else {
+      measures = parot::io::read_measure_pair(comm, problem_path);
+    }
+    const auto& [mu, nu] = measures;
     const parot::SlicedResult r = parot::sliced_wasserstein(comm, mu, nu, params);
     std::snprintf(line, sizeof line,
                   "problem   %s (n = %ld, m = %ld, d = %ld)\n"

@@ -13,6 +13,7 @@
 #include "parot/problem/cost.hpp"
 #include "parot/problem/generate.hpp"
 #include "parot/problem/measure.hpp"
+#include "parot/problem/mesh.hpp"
 #include "parot/problem/problem.hpp"
 #include "parot/solver/result.hpp"
 #include "parot/solver/sinkhorn.hpp"

@@ -71,6 +71,34 @@ std::pair<PointMeasure, PointMeasure> read_measure_pair(MPI_Comm comm, const std
           make_measure(comm, xt, wt, 0, m, dt, path + ": target")};
 }
 
+TriangleMesh read_mesh(MPI_Comm comm, const std::string& path, const std::string& role) {
+  const bool hdf5 =
+      path.size() > 3 && (path.substr(path.size() - 3) == ".h5" ||
+                          (path.size() > 5 && path.substr(path.size() - 5) == ".hdf5"));
+  if (!hdf5) return read_mesh_text(path);  // the same parse on every rank: collective errors
+  h5::Handle file = h5::open_read(comm, path);
+  std::uint64_t nv, d, nf, k;
+  const auto v = read_whole(comm, file.id(), path, "/" + role + "/vertices", nv, d, 2);
+  const auto f = read_whole(comm, file.id(), path, "/" + role + "/faces", nf, k, 2);
+  PAROT_CHECK(d == 3 && k == 3, DimensionMismatch, path, ": /", role,
+              "/vertices must be [N, 3] and /", role, "/faces [M, 3]");
+  TriangleMesh mesh;
+  mesh.vertices = Eigen::Map<const RowMatrix>(v.data(), static_cast<lindex>(nv), 3);
+  PAROT_CHECK(mesh.vertices.allFinite(), InvalidInput, path, ": /", role,
+              "/vertices holds a non-finite value");
+  for (std::uint64_t i = 0; i < nf; ++i) {
+    std::array<gindex, 3> tri;
+    for (int c = 0; c < 3; ++c) {
+      const double x = f[i * 3 + c];
+      PAROT_CHECK(x >= 0 && x < static_cast<double>(nv) && x == std::floor(x), InvalidInput, path,
+                  ": /", role, "/faces row ", i, " has a bad vertex index ", x);
+      tri[c] = static_cast<gindex>(x);
+    }
+    mesh.faces.push_back(tri);
+  }
+  return mesh;
+}
+
 std::vector<PointMeasure> read_batch(MPI_Comm comm, const std::string& path) {
   h5::Handle file = h5::open_read(comm, path);
   check_format(file.id(), path, batch_format);

@@ -160,6 +160,24 @@ class Drivers(unittest.TestCase):
         self.expect_usage_error(run(tool("parot-sliced"), "-output", out + "x"),
                                 "exactly one of -problem FILE and -batch FILE", out + "x")
 
+    def test_sliced_meshes_from_hdf5(self):
+        path, out = self.path("meshes.h5"), self.path("mesh_sw.h5")
+        v = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float)
+        faces = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+        shift = np.array([0.2, 0.1, -0.3])
+        with h5py.File(path, "w") as f:
+            f["source/vertices"], f["source/faces"] = v, faces
+            f["target/vertices"], f["target/faces"] = v + shift, faces
+        r = run(tool("parot-sliced"), "-source_mesh", path, "-target_mesh", path,
+                "-mesh_measure", "faces", "-cv", "lower", "-L", "20", "-output", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(out, "r") as f:
+            self.assertAlmostEqual(f["sliced"].attrs["sw_pp"], shift @ shift / 3, delta=1e-12)
+        with h5py.File(path, "a") as f:
+            f["target/faces"][0, 0] = 9  # an index outside the vertices
+        self.expect_usage_error(run(tool("parot-sliced"), "-source_mesh", path, "-target_mesh",
+                                    path, "-output", out + "x"), "bad vertex index", out + "x")
+
     def test_default_problem_and_help(self):
         r = run(tool("parot-solve"), "-max_it", "3")  # built-in problem, stopped early
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "parot/problem/mesh.hpp"
 #include "parot/problem/problem.hpp"
 #include "parot/solver/result.hpp"
 #include "parot/solver/sliced.hpp"
@@ -52,6 +53,11 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
 /// estimators replicate their inputs), checking the input rules of DESIGN.md §5.
 /// @collective{comm} @throws InvalidInput (collective)
 std::pair<PointMeasure, PointMeasure> read_measure_pair(MPI_Comm comm, const std::string& path);
+
+/// A triangle mesh: an OFF or OBJ file, or an HDF5 problem file holding /<role>/vertices [N_v, 3]
+/// and /<role>/faces [N_f, 3] (integer vertex indices), role "source" or "target". Read whole on
+/// every rank. @collective{comm} @throws InvalidInput (collective)
+TriangleMesh read_mesh(MPI_Comm comm, const std::string& path, const std::string& role);
 
 /// Batch files (format "parot-batch"): N measures concatenated in /measures/points [T, d] and
 /// /measures/weights [T], measure k holding rows [offsets[k], offsets[k+1]) of

@@ -33,6 +33,9 @@ int run(const parot::Environment& env) {
                mesh_kind);
   block.integer("mesh_samples", "area-weighted samples per mesh", mesh_samples);
   block.real("normal_scale", "length scale of the normals (mesh_measure normals)", normal_scale);
+  bool distributed = false;
+  block.boolean("distributed", "keep the points of -problem distributed over the ranks (sw)",
+                distributed);
   bool save_directions = false;
   block.boolean("save_directions", "also write the L x d directions of -type sw", save_directions);
   block.read();
@@ -62,11 +65,26 @@ int run(const parot::Environment& env) {
           parot::mesh_measure(parot::io::read_mesh(comm, target_mesh, "target"), mesh_kind,
                               mesh_samples, 2 * params.seed + 1, normal_scale);
       problem_path = source_mesh + " vs " + target_mesh + " (" + mesh_kind + ")";
-    } else {
+    } else if (!distributed) {
       measures = parot::io::read_measure_pair(comm, problem_path);
     }
+    parot::SlicedResult r;
+    if (distributed) {  // source rows as read; the target cut into the same kind of blocks
+      PAROT_CHECK(!meshes, parot::InvalidArgument, "-distributed applies to -problem files");
+      const parot::Problem problem = parot::io::read_problem(comm, problem_path);
+      parot::Measure target;
+      target.layout = parot::Layout::uniform(comm, problem.m());
+      target.points =
+          problem.target.points.middleRows(target.layout.begin(), target.layout.local_size());
+      target.weights =
+          problem.target.weights.segment(target.layout.begin(), target.layout.local_size());
+      r = parot::sliced_wasserstein_distributed(comm, problem.source, target, params);
+      measures.first.points.resize(problem.n(), problem.source.dim());
+      measures.second.points.resize(problem.m(), problem.source.dim());
+    } else {
+      r = parot::sliced_wasserstein(comm, measures.first, measures.second, params);
+    }
     const auto& [mu, nu] = measures;
-    const parot::SlicedResult r = parot::sliced_wasserstein(comm, mu, nu, params);
     std::snprintf(line, sizeof line,
                   "problem   %s (n = %ld, m = %ld, d = %ld)\n"
                   "type      %s, p = %g, %ld %s, seed %ld, cv %s, %d rank%s\n"

@@ -138,6 +138,16 @@ class Drivers(unittest.TestCase):
             self.assertLess(abs(sw - pot), 1e-12 * pot, (sw, pot))
             self.assertEqual(g.attrs["solver"], "sliced")
             self.assertGreater(g["sliced"].attrs["stderr"], 0)
+        # The same estimate with the points kept distributed over the ranks.
+        dist = self.path("sliced_dist.h5")
+        r = run(tool("parot-sliced"), "-problem", problem, "-L", "64", "-seed", "5",
+                "-distributed", "-cv", "upper", "-output", dist)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run(tool("parot-sliced"), "-problem", problem, "-L", "64", "-seed", "5", "-cv",
+                "upper", "-output", out)
+        with h5py.File(out, "r") as g, h5py.File(dist, "r") as h:
+            a, b = g["sliced"].attrs["sw_pp"], h["sliced"].attrs["sw_pp"]
+            self.assertLess(abs(a - b), 1e-10 * a)
 
     def test_sliced_batch_and_bad_options(self):
         batch, out = self.path("batch.h5"), self.path("matrix.h5")

@@ -129,3 +129,27 @@ TEST(Sliced, BadParametersAreCollectiveErrors) {
   const PointMeasure other = cloud(10, 3, 1);
   EXPECT_THROW(sliced_wasserstein(MPI_COMM_WORLD, mu, other, SlicedParams()), DimensionMismatch);
 }
+
+// Points that stay distributed (any layout, empty ranks too) give the replicated estimate.
+TEST(Sliced, DistributedPointCloudsMatchReplicatedEstimate) {
+  PointMeasure mu = cloud(90, 3, 21), nu = cloud(61, 3, 22);
+  mu.weights = Vector::LinSpaced(90, 0.0, 1.0);  // unequal weights, one zero
+  for (const char* cv : {"none", "lower", "upper"}) {
+    SlicedParams p;
+    p.L = 37;  // not a multiple of the rank count
+    p.cv = cv;
+    const SlicedResult ref = sliced_wasserstein(MPI_COMM_SELF, mu, nu, p);
+    for (const Layout& rows : test::test_layouts(MPI_COMM_WORLD, 90)) {
+      Measure a, b;
+      a.layout = rows;
+      a.points = mu.points.middleRows(rows.begin(), rows.local_size());
+      a.weights = mu.weights.segment(rows.begin(), rows.local_size());
+      b.layout = Layout::uniform(MPI_COMM_WORLD, 61);
+      b.points = nu.points.middleRows(b.layout.begin(), b.layout.local_size());
+      b.weights = nu.weights.segment(b.layout.begin(), b.layout.local_size());
+      const SlicedResult r = sliced_wasserstein_distributed(MPI_COMM_WORLD, a, b, p);
+      EXPECT_NEAR(r.sw_pp, ref.sw_pp, 1e-10 * ref.sw_pp) << cv;
+      EXPECT_NEAR(r.stderr_pp, ref.stderr_pp, 1e-8 * ref.sw_pp) << cv;
+    }
+  }
+}

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "parot/core/types.hpp"
+#include "parot/problem/measure.hpp"
 
 namespace parot {
 
@@ -65,6 +66,15 @@ struct SlicedResult {
 /// @collective{comm}
 SlicedResult sliced_wasserstein(MPI_Comm comm, const PointMeasure& mu, const PointMeasure& nu,
                                 const SlicedParams& params);
+
+/// SW_p (type sw, with or without control variate) between two measures whose points stay
+/// distributed: each rank holds a block of rows of each measure (any Layout; a rank may own
+/// nothing). Slices are processed in rounds of nranks: every rank projects its points on the
+/// round's directions and one MPI_Alltoallv sends slice q's (value, weight) pairs to rank q, which
+/// sorts and merges them. Memory per rank O((n/P + m/P)·d + n + m); the estimate equals
+/// sliced_wasserstein's up to rounding. @collective{comm}
+SlicedResult sliced_wasserstein_distributed(MPI_Comm comm, const Measure& mu, const Measure& nu,
+                                            const SlicedParams& params);
 
 /// The N × N matrix of SW_p between all pairs of a batch (type sw, no control variate): each
 /// measure is projected and sorted once per slice, slices are split across ranks, and the

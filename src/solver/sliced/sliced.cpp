@@ -13,6 +13,7 @@
 #include "parot/core/layout.hpp"
 #include "parot/core/log.hpp"
 #include "parot/core/options.hpp"
+#include "solver/sliced/estimate.hpp"
 
 namespace parot {
 
@@ -128,60 +129,19 @@ bool sphere_step(const double* theta, const double* g, lindex d, double h, doubl
 
 SlicedResult sliced_sw(MPI_Comm comm, Pair& pair, const SlicedParams& params) {
   const lindex d = pair.mu.d();
-  const bool cv = params.cv != "none";
   const Vector dm = pair.mu.mean - pair.nu.mean;
-  const double expected =
-      cv ? (dm.squaredNorm() + (params.cv == "upper" ? pair.mu.trace + pair.nu.trace : 0.0)) /
-               static_cast<double>(d)
-         : 0.0;
+  const double expected = sliced::cv_expectation(params, dm, pair.mu.trace, pair.nu.trace);
   const Layout slices = Layout::uniform(comm, params.L);
-  // Σf, Σf², S2 = Σ(C−E), S3 = Σf(C−E), S4 = Σ(C−E)²  (sliced.md §9.3): one reduction.
-  double sums[5] = {0, 0, 0, 0, 0};
+  sliced::SwSums sums;
   std::vector<double> theta(static_cast<std::size_t>(d));
   for (gindex l = slices.begin(); l < slices.end(); ++l) {
     kernels::random_direction(static_cast<std::uint64_t>(params.seed), kernels::direction_stream,
                               static_cast<std::uint64_t>(l), d, theta.data());
     const double f = pair.cost(theta.data());
-    sums[0] += f;
-    sums[1] += f * f;
-    if (cv) {
-      double c = 0;
-      for (lindex k = 0; k < d; ++k)
-        c += theta[k] * dm[k];
-      c *= c;
-      if (params.cv == "upper") c += pair.pu.variance + pair.pv.variance;
-      sums[2] += c - expected;
-      sums[3] += f * (c - expected);
-      sums[4] += (c - expected) * (c - expected);
-    }
+    sums.add(f, sliced::cv_value(params, theta.data(), dm, pair.pu.variance, pair.pv.variance) -
+                    expected);
   }
-  MPI_Allreduce(MPI_IN_PLACE, sums, 5, MPI_DOUBLE, MPI_SUM, comm);
-  const double L = static_cast<double>(params.L);
-  SlicedResult r;
-  r.slices = params.L;
-  const double mean = sums[0] / L;
-  const double var_plain = params.L > 1 ? std::max(0.0, (sums[1] - L * mean * mean) / (L - 1)) : 0;
-  r.plain_stderr_pp = std::sqrt(var_plain / L);
-  r.sw_pp = mean;
-  r.stderr_pp = r.plain_stderr_pp;
-  if (cv && params.L > 1) {
-    // Textbook regression coefficient, with a relative guard against a degenerate variate.
-    const double c_mean = sums[2] / L + expected;
-    const double var_c = (sums[4] - sums[2] * sums[2] / L) / L;
-    if (var_c <= 1e-12 * (c_mean * c_mean + 1e-300)) {
-      r.cv_fallback = true;
-    } else {
-      const double gamma = (sums[3] - sums[0] * sums[2] / L) / (sums[4] - sums[2] * sums[2] / L);
-      r.sw_pp = mean - gamma * sums[2] / L;
-      const double e_mean = r.sw_pp;  // mean of the residuals e_l = f_l − γ(C_l − E)
-      const double e2 = sums[1] - 2 * gamma * sums[3] + gamma * gamma * sums[4];
-      const double var_cv = std::max(0.0, (e2 - L * e_mean * e_mean) / (L - 1));
-      r.stderr_pp = std::sqrt(var_cv / L);
-      r.variance_reduction = var_cv > 0 ? var_plain / var_cv : INFINITY;
-    }
-  }
-  r.sw = pth_root(r.sw_pp, params.p);
-  return r;
+  return sliced::finish_sw(comm, sums, params, expected);
 }
 
 SlicedResult sliced_max(MPI_Comm comm, Pair& pair, const SlicedParams& params) {
@@ -313,6 +273,58 @@ SlicedResult sliced_vdsw(MPI_Comm comm, Pair& pair, const SlicedParams& params) 
 }
 
 }  // namespace
+
+namespace sliced {
+
+double cv_expectation(const SlicedParams& params, const Vector& dm, double trace_mu,
+                      double trace_nu) {
+  if (params.cv == "none") return 0.0;
+  const double traces = params.cv == "upper" ? trace_mu + trace_nu : 0.0;
+  return (dm.squaredNorm() + traces) / static_cast<double>(dm.size());
+}
+
+double cv_value(const SlicedParams& params, const double* theta, const Vector& dm,
+                double variance_mu, double variance_nu) {
+  if (params.cv == "none") return 0.0;
+  double c = 0;
+  for (Eigen::Index k = 0; k < dm.size(); ++k)
+    c += theta[k] * dm[k];
+  c *= c;
+  return params.cv == "upper" ? c + variance_mu + variance_nu : c;
+}
+
+SlicedResult finish_sw(MPI_Comm comm, SwSums sums_in, const SlicedParams& params, double expected) {
+  double* sums = sums_in.s;
+  MPI_Allreduce(MPI_IN_PLACE, sums, 5, MPI_DOUBLE, MPI_SUM, comm);
+  const double L = static_cast<double>(params.L);
+  SlicedResult r;
+  r.slices = params.L;
+  const double mean = sums[0] / L;
+  const double var_plain = params.L > 1 ? std::max(0.0, (sums[1] - L * mean * mean) / (L - 1)) : 0;
+  r.plain_stderr_pp = std::sqrt(var_plain / L);
+  r.sw_pp = mean;
+  r.stderr_pp = r.plain_stderr_pp;
+  if (params.cv != "none" && params.L > 1) {
+    // Textbook regression coefficient, with a relative guard against a degenerate variate.
+    const double c_mean = sums[2] / L + expected;
+    const double var_c = (sums[4] - sums[2] * sums[2] / L) / L;
+    if (var_c <= 1e-12 * (c_mean * c_mean + 1e-300)) {
+      r.cv_fallback = true;
+    } else {
+      const double gamma = (sums[3] - sums[0] * sums[2] / L) / (sums[4] - sums[2] * sums[2] / L);
+      r.sw_pp = mean - gamma * sums[2] / L;
+      const double e_mean = r.sw_pp;  // mean of the residuals e_l = f_l − γ(C_l − E)
+      const double e2 = sums[1] - 2 * gamma * sums[3] + gamma * gamma * sums[4];
+      const double var_cv = std::max(0.0, (e2 - L * e_mean * e_mean) / (L - 1));
+      r.stderr_pp = std::sqrt(var_cv / L);
+      r.variance_reduction = var_cv > 0 ? var_plain / var_cv : INFINITY;
+    }
+  }
+  r.sw = pth_root(r.sw_pp, params.p);
+  return r;
+}
+
+}  // namespace sliced
 
 void validate(const SlicedParams& p) {
   PAROT_CHECK(p.type == "sw" || p.type == "max_sw" || p.type == "vdsw", InvalidArgument,

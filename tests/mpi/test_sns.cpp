@@ -146,8 +146,8 @@ TEST(Sns, DistributedThresholdsKeepWhatTheRulesPromise) {
 TEST(Sns, SafeguardConvergesWherePlainSnsStalls) {
   GenerateParams gp;
   gp.family = "assignment";
-  gp.n = 100;
-  gp.seed = 2;
+  gp.n = 60;
+  gp.seed = 0;
   const Problem problem = generate_problem(MPI_COMM_WORLD, gp);
   SolveParams params;
   params.reg = 5e-4;

@@ -235,12 +235,13 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
       record.marginal_error = err;
       record.objective = objective;
       if (params_.monitor) {
-        char line[240];
+        char line[320];
         std::snprintf(line, sizeof line,
                       "%8ld  newton %3ld  error %.6e  objective %.15e  step %.3g  ksp %ld (%ld)  "
-                      "kept %.3e  %.3f s",
+                      "kept %.3e  assembly %.3f s  solve %.3f s  line search %.3f s  %.3f s",
                       record.iteration, newton, err, objective, record.step,
                       record.inner_iterations, record.inner_reason, record.kept_fraction,
+                      record.assembly_time, record.inner_solve_time, record.line_search_time,
                       record.wall_time);
         print_root(comm, line);
       }

@@ -80,7 +80,12 @@ Problem read_problem(MPI_Comm comm, const std::string& path) {
   const bool has_matrix = h5::exists(file.id(), "/cost");
   std::string cost_name = has_matrix ? "matrix" : "sqeuclidean";
   if (auto c = h5::read_string_attribute(file.id(), "cost")) cost_name = *c;
-  const CostType type = cost_type_from_string(cost_name);
+  CostType type = CostType::sqeuclidean;
+  try {
+    type = cost_type_from_string(cost_name);
+  } catch (const InvalidInput& e) {  // replicated metadata: every rank throws the same
+    throw InvalidInput(path + ": attribute cost: " + e.what(), true);
+  }
   double p = 2.0;
   if (auto value = h5::read_number_attribute(file.id(), "p")) p = *value;
   PAROT_CHECK(type != CostType::matrix || has_matrix, InvalidInput, path,
@@ -99,6 +104,16 @@ Problem read_problem(MPI_Comm comm, const std::string& path) {
     PAROT_CHECK(c.shape.size() == 2 && static_cast<gindex>(c.shape[0]) == n &&
                     static_cast<gindex>(c.shape[1]) == m,
                 DimensionMismatch, path, ": /cost must have shape [", n, ", ", m, "]");
+  }
+
+  // Optional size claims (written by parot-generate) must match the data.
+  for (const auto& [key, actual] : {std::pair<const char*, double>{"n", static_cast<double>(n)},
+                                    {"m", static_cast<double>(m)},
+                                    {"d", static_cast<double>(ds)}}) {
+    const auto claim = h5::read_number_attribute(file.id(), key);
+    PAROT_CHECK(!claim || *claim == actual || (std::string(key) == "d" && !need_points),
+                InvalidInput, path, ": attribute ", key, " = ", claim.value_or(0),
+                " does not match the data (", actual, ")");
   }
 
   Problem problem;
@@ -136,6 +151,9 @@ void write_problem(const std::string& path, const Problem& problem) {
     h5::write_attribute(id, "cost", to_string(problem.cost.type()));
     h5::write_attribute(id, "p", problem.cost.p());
     h5::write_attribute(id, "name", problem.name);
+    h5::write_attribute(id, "n", static_cast<std::int64_t>(problem.n()));
+    h5::write_attribute(id, "m", static_cast<std::int64_t>(problem.m()));
+    h5::write_attribute(id, "d", static_cast<std::int64_t>(problem.source.dim()));
     for (const auto& [key, value] : problem.attributes)
       h5::write_attribute(id, key, value);
 

@@ -168,7 +168,7 @@ class Drivers(unittest.TestCase):
                 self.expect_usage_error(run(tool("parot-sliced"), "-problem", self.clouds,
                                             "-output", out + "x", *extra), fragment, out + "x")
         self.expect_usage_error(run(tool("parot-sliced"), "-output", out + "x"),
-                                "exactly one of -problem FILE and -batch FILE", out + "x")
+                                "give exactly one of -problem FILE, -batch FILE", out + "x")
 
     def test_sliced_meshes_from_hdf5(self):
         path, out = self.path("meshes.h5"), self.path("mesh_sw.h5")

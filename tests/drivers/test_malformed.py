@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Every file of the malformed-input corpus and every bad option set, at one rank count: exit code
+# 2, one clear message (printed once) naming the problem, no output file, within the timeout.
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import malformed  # noqa: E402
+
+ARGS = None
+
+
+def run(*argv, timeout=120):
+    cmd = [ARGS.mpiexec, "-n", str(ARGS.np), *argv]
+    env = dict(os.environ, PETSC_OPTIONS="-no_signal_handler")
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+class Malformed(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory(prefix=f"parot_malformed_np{ARGS.np}_")
+        cls.valid = os.path.join(cls.dir.name, "valid.h5")
+        r = subprocess.run([os.path.join(ARGS.bin, "parot-generate"), "-family", "clouds", "-n",
+                            "12", "-m", "9", "-seed", "1", "-output", cls.valid],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        cls.corpus = malformed.make_corpus(cls.valid, cls.dir.name)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def check(self, r, fragment, output, names=None):
+        self.assertEqual(r.returncode, 2, f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}")
+        lines = [line for line in r.stderr.splitlines() if ": error: " in line]
+        self.assertEqual(len(lines), 1, f"expected exactly one message:\n{r.stderr}")
+        self.assertIn(fragment, lines[0])
+        if names:
+            self.assertIn(names, lines[0], "the message must name the file")
+        self.assertFalse(os.path.exists(output), "an output file was written")
+        self.assertFalse(os.path.exists(output + ".tmp"), "a temporary file was left")
+
+    def test_corpus_has_at_least_50_files(self):
+        self.assertGreaterEqual(len(self.corpus), 50)
+        self.assertGreaterEqual(len(malformed.BAD_OPTIONS), 20)
+
+    def test_every_broken_file(self):
+        out = os.path.join(self.dir.name, "never.h5")
+        for name, path, fragment in self.corpus:
+            with self.subTest(name):
+                r = run(os.path.join(ARGS.bin, "parot-solve"), "-problem", path, "-output", out)
+                self.check(r, fragment, out, names=os.path.basename(path))
+
+    def test_every_bad_option_set(self):
+        out = os.path.join(self.dir.name, "never.h5")
+        for argv, fragment in malformed.BAD_OPTIONS:
+            with self.subTest(argv=argv):
+                r = run(os.path.join(ARGS.bin, "parot-solve"), "-problem", self.valid, "-output",
+                        out, *argv)
+                self.check(r, fragment, out)
+
+    def test_unwritable_output(self):
+        out = "/nonexistent-dir/out.h5"
+        r = run(os.path.join(ARGS.bin, "parot-solve"), "-problem", self.valid, "-output", out)
+        self.check(r, "cannot create '/nonexistent-dir/out.h5.tmp'", out)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--np", type=int, default=1)
+    parser.add_argument("--mpiexec", default="mpiexec")
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0], "-v", *rest])

@@ -20,7 +20,11 @@ int run(const parot::Environment& env) {
                problem_path);
   block.string("output", "result file (HDF5, format parot-result); default: none", output);
   block.choice("solver", "solver type", parot::solver_types(), solver_type);
+  double max_memory = parot::memory_limit() / (1 << 20);
+  block.real("max_memory", "per-rank memory limit in MiB (default: the machine's memory)",
+             max_memory);
   block.read();
+  parot::set_memory_limit(max_memory * (1 << 20));
   parot::SolveParams params;
   parot::read_common_options(comm, params);
   auto solver = parot::make_solver(comm, solver_type, params);

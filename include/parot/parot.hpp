@@ -7,6 +7,7 @@
 #include "parot/core/error.hpp"
 #include "parot/core/layout.hpp"
 #include "parot/core/log.hpp"
+#include "parot/core/memory.hpp"
 #include "parot/core/options.hpp"
 #include "parot/core/types.hpp"
 #include "parot/io/hdf5.hpp"

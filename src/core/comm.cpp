@@ -47,7 +47,7 @@ void run_collectively(MPI_Comm comm, const std::function<void()>& body) {
   } catch (const std::bad_alloc&) {
     ok = false;
     kind = ErrorKind::invalid_input;
-    what = "out of memory";
+    what = "out of memory (an allocation failed on rank " + std::to_string(comm_rank(comm)) + ")";
   }
   check_all(comm, ok, kind, what);
 }

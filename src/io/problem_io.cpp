@@ -3,9 +3,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include <new>
+
+#include "core/fault.hpp"
 #include "io/h5.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
+#include "parot/core/memory.hpp"
 #include "parot/io/hdf5.hpp"
 
 namespace parot::io {
@@ -119,13 +123,20 @@ Problem read_problem(MPI_Comm comm, const std::string& path) {
   Problem problem;
   problem.name = h5::read_string_attribute(file.id(), "name").value_or(path);
   const Layout rows = Layout::uniform(comm, n);
+  check_memory(comm,
+               8.0 * static_cast<double>(rows.local_size()) *
+                       (static_cast<double>(type == CostType::matrix ? m : 0) + 2.0 * ds + 1) +
+                   8.0 * static_cast<double>(m) * (2.0 * dt + 1),
+               path + ": the problem");
   RowMatrix block;
   run_collectively(comm, [&] {
+    if (detail::fault_injected("alloc", comm)) throw std::bad_alloc();
     allocate(problem.source, rows, ds);
     allocate(problem.target, Layout::replicated(comm, m), dt);
     if (type == CostType::matrix) block.resize(rows.local_size(), m);
   });
   bool ok = read_measure(file.id(), "source", ds, problem.source);
+  ok = ok && !detail::fault_injected("read", comm);
   ok = read_measure(file.id(), "target", dt, problem.target) && ok;
   if (type == CostType::matrix)
     ok = h5::read_rows(file.id(), "/cost", static_cast<std::uint64_t>(rows.begin()),

@@ -292,6 +292,29 @@ class Drivers(unittest.TestCase):
         r = run(tool("parot-generate"), "-family", "cloud", "-output", out)
         self.expect_usage_error(r, "unknown value 'cloud'", out)
 
+    def test_memory_guard_and_injected_rank_local_faults(self):
+        out, problem = self.path("never.h5"), self.path("assign600.h5")
+        self.assertEqual(run(tool("parot-generate"), "-family", "assignment", "-n", "600",
+                             "-output", problem).returncode, 0)
+        self.expect_usage_error(self.solve(problem, out, "-max_memory", "0.25"),
+                                "above the limit of 0.25 MiB per rank", out)
+        clouds200 = self.path("clouds200.h5")
+        self.assertEqual(run(tool("parot-generate"), "-n", "200", "-output", clouds200)
+                         .returncode, 0)
+        # The problem itself fits in 0.05 MiB per rank; SNS's dense 16 n_local m bytes do not.
+        self.expect_usage_error(self.solve(clouds200, out, "-solver", "sns", "-max_memory",
+                                           "0.05"), "SNS's dense plan block", out)
+        # A fault seen by one rank only (the last) becomes one collective error, no hang.
+        last = ARGS.np - 1
+        for fault, fragment in [("read", "reading the data failed"),
+                                ("alloc", f"out of memory (an allocation failed on rank {last})")]:
+            with self.subTest(fault):
+                env = dict(os.environ, PAROT_FAULT=f"{fault}:{last}")
+                r = subprocess.run([ARGS.mpiexec, "-n", str(ARGS.np), tool("parot-solve"),
+                                    "-problem", self.clouds, "-output", out],
+                                   capture_output=True, text=True, timeout=120, env=env)
+                self.expect_usage_error(r, fragment, out)
+
     def test_existing_result_survives_a_failed_run(self):
         out = self.path("keep.h5")
         self.assertEqual(self.solve(self.clouds, out, "-reg", "0.1").returncode, 0)

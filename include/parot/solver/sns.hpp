@@ -33,7 +33,6 @@ namespace parot {
 ///                              steps {1, 0.5, 0.25, 0.1}. auto: plain SNS, switching to the safe
 ///                              mode (once, recorded) when the line search fails or the error
 ///                              stalls for two steps (auto)
-///   -sns_max_memory_mb <real>  refuse when the dense local plan block needs more per rank (8192)
 ///   -sns_ksp_*, -sns_pc_*      the inner PETSc KSP and PC, e.g. -sns_ksp_type minres
 struct SnsParams {
   long warmup_it = 20;
@@ -44,7 +43,6 @@ struct SnsParams {
   long row_k = 8;
   double ksp_rtol = 1e-10;
   long ksp_max_it = 0;
-  double max_memory_mb = 8192;
   std::string safeguard = "auto";
 };
 

@@ -15,6 +15,7 @@
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
 #include "parot/core/log.hpp"
+#include "parot/core/memory.hpp"
 #include "parot/core/options.hpp"
 #include "petsc/petsc_call.hpp"
 #include "solver/entropic/sweeps.hpp"
@@ -78,8 +79,6 @@ void validate(const SnsParams& p) {
               p.ksp_max_it);
   PAROT_CHECK(p.safeguard == "off" || p.safeguard == "auto" || p.safeguard == "on", InvalidArgument,
               "option -sns_safeguard must be off, auto or on, got '", p.safeguard, "'");
-  PAROT_CHECK(p.max_memory_mb > 0, InvalidArgument,
-              "option -sns_max_memory_mb must be positive, got ", p.max_memory_mb);
 }
 
 SnsSolver::SnsSolver(MPI_Comm comm, SolveParams params, SnsParams sns)
@@ -100,7 +99,6 @@ void SnsSolver::set_from_options() {
   block.integer("row_k", "kept entries per row of the row rule", sns_.row_k);
   block.real("ksp_rtol", "relative tolerance of the inner solve", sns_.ksp_rtol);
   block.integer("ksp_max_it", "inner iteration cap (0: 10 (n + m))", sns_.ksp_max_it);
-  block.real("max_memory_mb", "memory per rank for the dense plan block", sns_.max_memory_mb);
   block.choice("safeguard", "safeguarded (shifted) Newton steps", {"off", "auto", "on"},
                sns_.safeguard);
   block.read();
@@ -116,11 +114,8 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   const double t0 = wall_time();
   const lindex n = problem.source.layout.local_size();
   const lindex m = problem.m();
-  const double block_mb = 16.0 * static_cast<double>(n) * static_cast<double>(m) / (1 << 20);
-  PAROT_CHECK(allreduce_max(comm, block_mb) <= sns_.max_memory_mb, InvalidArgument, "SNS needs ",
-              allreduce_max(comm, block_mb),
-              " MiB per rank for its dense plan block, above -sns_max_memory_mb ",
-              sns_.max_memory_mb, " (use more ranks, or -solver sinkhorn)");
+  check_memory(comm, 16.0 * static_cast<double>(n) * static_cast<double>(m),
+               "SNS's dense plan block (16 n_local m bytes)");
 
   // Stage 1: Sinkhorn warm start.
   SolveParams warm = params_;

@@ -40,7 +40,7 @@ inline double fast_exp(double x) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  std::int64_t bits;
+  std::uint64_t bits;  // unsigned: the shift below discards high bits by design (no UB)
   std::memcpy(&bits, &t, sizeof bits);
   bits = (bits + 1023) << 52;  // low bits of t hold k; keep the 11-bit biased exponent
   double scale;

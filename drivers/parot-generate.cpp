@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // parot-generate: write a seeded problem of one of parot's families to an HDF5 problem file.
-#include <exception>
 
 #include "parot/parot.hpp"
 
@@ -44,9 +43,5 @@ int run(const parot::Environment& env) {
 
 int main(int argc, char** argv) {
   parot::Environment env(argc, argv, help);
-  try {
-    return run(env);
-  } catch (...) {
-    return env.handle_exception(std::current_exception(), "parot-generate");
-  }
+  return env.run("parot-generate", [&] { return run(env); });
 }

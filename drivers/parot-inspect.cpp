@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // parot-inspect: print the schema and summary of a parot problem or result file.
-#include <exception>
 #include <iostream>
 
 #include "parot/parot.hpp"
@@ -25,9 +24,5 @@ int run(const parot::Environment& env, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   parot::Environment env(argc, argv, help);
-  try {
-    return run(env, argc, argv);
-  } catch (...) {
-    return env.handle_exception(std::current_exception(), "parot-inspect");
-  }
+  return env.run("parot-inspect", [&] { return run(env, argc, argv); });
 }

@@ -2,7 +2,6 @@
 // parot-sliced: sliced Wasserstein (SW, Max-SW, v-DSW) between two measures, or the SW distance
 // matrix of a batch of measures.
 #include <cstdio>
-#include <exception>
 
 #include "parot/parot.hpp"
 
@@ -136,9 +135,5 @@ int run(const parot::Environment& env) {
 
 int main(int argc, char** argv) {
   parot::Environment env(argc, argv, help);
-  try {
-    return run(env);
-  } catch (...) {
-    return env.handle_exception(std::current_exception(), "parot-sliced");
-  }
+  return env.run("parot-sliced", [&] { return run(env); });
 }

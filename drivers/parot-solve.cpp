@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // parot-solve: read (or build) a problem, solve it, write the result, print a summary.
-#include <exception>
 
 #include "parot/parot.hpp"
 
@@ -65,9 +64,5 @@ int run(const parot::Environment& env) {
 
 int main(int argc, char** argv) {
   parot::Environment env(argc, argv, help);
-  try {
-    return run(env);
-  } catch (...) {
-    return env.handle_exception(std::current_exception(), "parot-solve");
-  }
+  return env.run("parot-solve", [&] { return run(env); });
 }

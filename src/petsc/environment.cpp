@@ -63,6 +63,14 @@ MPI_Comm Environment::comm() const noexcept {
   return PETSC_COMM_WORLD;
 }
 
+int Environment::run(const char* program, const std::function<int()>& body) const {
+  try {
+    return body();
+  } catch (...) {
+    return handle_exception(std::current_exception(), program);
+  }
+}
+
 int Environment::handle_exception(const std::exception_ptr& error, const char* program) const {
   try {
     std::rethrow_exception(error);

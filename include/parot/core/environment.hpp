@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <exception>
+#include <functional>
 
 namespace parot {
 
@@ -30,6 +31,10 @@ class Environment {
   /// prints its message once (rank 0) and returns 2 (3 for NotConverged); anything else is
   /// printed with the rank that saw it and the job is aborted (MPI_Abort, code 1).
   int handle_exception(const std::exception_ptr& error, const char* program) const;
+
+  /// Runs a driver's body and returns its exit code; an exception thrown out of it is mapped by
+  /// handle_exception. @collective{comm()}
+  int run(const char* program, const std::function<int()>& body) const;
 
  private:
   int rank_ = 0;

@@ -22,7 +22,20 @@ int run(const parot::Environment& env) {
   double max_memory = parot::memory_limit() / (1 << 20);
   block.real("max_memory", "per-rank memory limit in MiB (default: the machine's memory)",
              max_memory);
+  std::string checkpoint, restart;
+  long checkpoint_every = 0;
+  block.string("checkpoint",
+               "write the solver state to this file (on a signal, and every "
+               "-checkpoint_every iterations); default: none",
+               checkpoint);
+  block.integer("checkpoint_every", "iterations between checkpoints (0: only on a signal)",
+                checkpoint_every);
+  block.string("restart", "resume from this checkpoint file", restart);
   block.read();
+  PAROT_CHECK(checkpoint_every >= 0, parot::InvalidArgument,
+              "option -checkpoint_every must be >= 0, got ", checkpoint_every);
+  PAROT_CHECK(checkpoint_every == 0 || !checkpoint.empty(), parot::InvalidArgument,
+              "option -checkpoint_every needs -checkpoint FILE");
   parot::set_memory_limit(max_memory * (1 << 20));
   parot::SolveParams params;
   parot::read_common_options(comm, params);
@@ -43,8 +56,24 @@ int run(const parot::Environment& env) {
   // Not converging is reported after the result is written (exit code 3).
   const bool error_if_not_converged = solver->params().error_if_not_converged;
   solver->params().error_if_not_converged = false;
+  parot::Checkpointing checkpointing;
+  checkpointing.solver = solver->type();
+  checkpointing.every = checkpoint_every;
+  parot::io::Hdf5CheckpointStore store(checkpoint, parot::options_string());
+  if (!checkpoint.empty()) checkpointing.store = &store;
+  parot::SolverState resume;
+  if (!restart.empty()) {
+    resume = parot::io::read_checkpoint(problem, restart, solver->type());
+    checkpointing.resume = &resume;
+    parot::print_root(comm, "resuming " + restart + " at iteration " +
+                                std::to_string(resume.iteration) + " (" + resume.phase + ")");
+  }
+  solver->set_checkpointing(&checkpointing);
   parot::Solution solution;
-  const parot::SolveResult result = solver->solve(problem, solution);
+  const parot::SolveResult result = [&] {
+    const parot::SignalScope signals;  // SIGTERM/SIGUSR1/SIGUSR2: checkpoint, exit code 4
+    return solver->solve(problem, solution);
+  }();
 
   if (!output.empty()) {
     parot::io::RunInfo info;

@@ -20,6 +20,8 @@ void raise(ErrorKind kind, const std::string& what, bool collective) {
       throw MpiError(what, collective);
     case ErrorKind::not_converged:
       throw NotConverged(what, collective);
+    case ErrorKind::interrupted:
+      throw Interrupted(what, collective);
     case ErrorKind::internal:
       break;
   }

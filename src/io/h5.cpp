@@ -77,9 +77,11 @@ void write_rows_impl(hid_t file, const std::string& path, std::uint64_t rows, st
     const hsize_t start[2] = {begin, 0}, block[2] = {count, cols};
     H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, block, nullptr);
   }
+  if (rows == 0) return;  // an empty dataset (replicated size: every rank returns here)
   Handle dxpl = collective_transfer();
-  const herr_t status =
-      H5Dwrite(set.id(), memory_type<T>(), mspace.id(), space.id(), dxpl.id(), local);
+  const T dummy{};  // HDF5 wants a buffer even for an empty selection
+  const herr_t status = H5Dwrite(set.id(), memory_type<T>(), mspace.id(), space.id(), dxpl.id(),
+                                 local ? local : &dummy);
   if (status < 0) throw IoError("writing dataset " + path + " failed", false);
 }
 
@@ -145,7 +147,9 @@ bool read_rows(hid_t file, const std::string& path, std::uint64_t begin, std::ui
     H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, block, nullptr);
   }
   Handle dxpl = collective_transfer();
-  return H5Dread(set.id(), H5T_NATIVE_DOUBLE, mspace.id(), space.id(), dxpl.id(), out) >= 0;
+  double dummy = 0;  // HDF5 wants a buffer even for an empty selection
+  return H5Dread(set.id(), H5T_NATIVE_DOUBLE, mspace.id(), space.id(), dxpl.id(),
+                 out ? out : &dummy) >= 0;
 }
 
 void make_groups(hid_t file, const std::string& path) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "io/h5.hpp"
+#include "io/history_io.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
 #include "parot/io/hdf5.hpp"
@@ -11,17 +12,6 @@
 namespace parot::io {
 
 namespace {
-
-// Replicated history: rank 0 writes every record, the others select nothing.
-template <class T, class Field>
-void write_history_field(hid_t file, const std::string& name, const SolveResult& result, bool root,
-                         Field field) {
-  std::vector<T> values;
-  for (const auto& record : result.history)
-    values.push_back(static_cast<T>(field(record)));
-  const auto k = static_cast<std::uint64_t>(values.size());
-  h5::write_rows(file, "/history/" + name, k, 0, 0, root ? k : 0, values.data());
-}
 
 void write_plan(hid_t file, MPI_Comm comm, const SparsePlan& plan) {
   const auto local = static_cast<std::int64_t>(plan.value.size());
@@ -94,30 +84,7 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
                    static_cast<std::uint64_t>(cols.begin()),
                    static_cast<std::uint64_t>(cols.local_size()), solution.g.data() + cols.begin());
 
-    write_history_field<std::int64_t>(id, "iteration", result, root,
-                                      [](const IterationRecord& r) { return r.iteration; });
-    write_history_field<double>(id, "reg", result, root,
-                                [](const IterationRecord& r) { return r.reg; });
-    write_history_field<double>(id, "marginal_error", result, root,
-                                [](const IterationRecord& r) { return r.marginal_error; });
-    write_history_field<double>(id, "objective", result, root,
-                                [](const IterationRecord& r) { return r.objective; });
-    write_history_field<double>(id, "step", result, root,
-                                [](const IterationRecord& r) { return r.step; });
-    write_history_field<std::int64_t>(id, "inner_iterations", result, root,
-                                      [](const IterationRecord& r) { return r.inner_iterations; });
-    write_history_field<double>(id, "wall_time", result, root,
-                                [](const IterationRecord& r) { return r.wall_time; });
-    write_history_field<double>(id, "kept_fraction", result, root,
-                                [](const IterationRecord& r) { return r.kept_fraction; });
-    write_history_field<std::int64_t>(id, "inner_reason", result, root,
-                                      [](const IterationRecord& r) { return r.inner_reason; });
-    write_history_field<double>(id, "assembly_time", result, root,
-                                [](const IterationRecord& r) { return r.assembly_time; });
-    write_history_field<double>(id, "inner_solve_time", result, root,
-                                [](const IterationRecord& r) { return r.inner_solve_time; });
-    write_history_field<double>(id, "line_search_time", result, root,
-                                [](const IterationRecord& r) { return r.line_search_time; });
+    write_history(id, result.history, root);
     if (result.has_plan) write_plan(id, comm, result.plan);
     h5::commit(comm, file, tmp, path);
   } catch (...) {

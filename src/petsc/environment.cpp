@@ -78,7 +78,8 @@ int Environment::handle_exception(const std::exception_ptr& error, const char* p
     if (e.collective()) {
       if (rank_ == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
       std::fflush(stderr);
-      return e.kind() == ErrorKind::not_converged ? 3 : 2;
+      if (e.kind() == ErrorKind::not_converged) return 3;
+      return e.kind() == ErrorKind::interrupted ? 4 : 2;
     }
     std::fprintf(stderr, "%s: [rank %d] fatal error: %s\n", program, rank_, e.what());
   } catch (const std::exception& e) {

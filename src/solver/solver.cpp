@@ -61,6 +61,18 @@ void validate(const SolveParams& params) {
               "option -plan_threshold must be finite");
 }
 
+double absolute_reg(const SolveParams& params, double max_cost) {
+  double eps = params.reg;
+  if (eps < 0)
+    eps = 0.01 * max_cost;
+  else if (params.reg_relative)
+    eps *= max_cost;
+  PAROT_CHECK(std::isfinite(eps) && eps > 0, InvalidArgument,
+              "the regularization must be positive; the largest cost is ", max_cost,
+              ", which gives reg = ", eps, " (give an absolute -reg)");
+  return eps;
+}
+
 std::vector<std::string> solver_types() {
   return {"sinkhorn", "sns"};
 }

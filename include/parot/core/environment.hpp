@@ -28,8 +28,8 @@ class Environment {
   int size() const noexcept { return size_; }
 
   /// Maps an exception thrown out of a driver to its exit code. A collective parot::Error
-  /// prints its message once (rank 0) and returns 2 (3 for NotConverged); anything else is
-  /// printed with the rank that saw it and the job is aborted (MPI_Abort, code 1).
+  /// prints its message once (rank 0) and returns 2 (3 for NotConverged, 4 for Interrupted);
+  /// anything else is printed with the rank that saw it and the job is aborted (MPI_Abort, code 1).
   int handle_exception(const std::exception_ptr& error, const char* program) const;
 
   /// Runs a driver's body and returns its exit code; an exception thrown out of it is mapped by

@@ -19,6 +19,7 @@ enum class ErrorKind : int {
   mpi = 6,                 ///< an error returned by MPI
   not_converged = 7,       ///< raised only under error_if_not_converged
   internal = 8,            ///< a bug or an unexpected third-party failure
+  interrupted = 9,         ///< stopped by a signal (state checkpointed where asked); exit code 4
 };
 
 /// Base of all parot exceptions.
@@ -52,6 +53,7 @@ PAROT_DEFINE_ERROR(PetscCallError, petsc);
 PAROT_DEFINE_ERROR(MpiError, mpi);
 PAROT_DEFINE_ERROR(NotConverged, not_converged);
 PAROT_DEFINE_ERROR(InternalError, internal);
+PAROT_DEFINE_ERROR(Interrupted, interrupted);
 #undef PAROT_DEFINE_ERROR
 
 /// Throws the exception class that matches `kind`.

@@ -12,6 +12,7 @@
 
 #include "parot/problem/mesh.hpp"
 #include "parot/problem/problem.hpp"
+#include "parot/solver/checkpoint.hpp"
 #include "parot/solver/result.hpp"
 #include "parot/solver/sliced.hpp"
 
@@ -23,6 +24,8 @@ inline constexpr const char* batch_format = "parot-batch";
 inline constexpr long batch_format_version = 1;
 inline constexpr long problem_format_version = 1;
 inline constexpr long result_format_version = 1;
+inline constexpr const char* checkpoint_format = "parot-checkpoint";
+inline constexpr long checkpoint_format_version = 1;
 
 /// Reads a problem file in parallel: each rank reads its own block of source rows (uniform
 /// layout) and the whole target; an explicit /cost is read as the same row blocks. The problem
@@ -48,6 +51,27 @@ struct RunInfo {
 /// renamed when complete. @collective{problem.comm()}
 void write_result(const std::string& path, const Problem& problem, const Solution& solution,
                   const SolveResult& result, const RunInfo& info);
+
+/// Checkpoint files (format "parot-checkpoint"): root attributes (solver, phase, iteration,
+/// reg, max_cost, n, m, weights_checksum, options, state_<key> for each solver scalar),
+/// /solution/f (distributed), /solution/g and /history/*. Each save is collective and atomic
+/// (temporary name, renamed when complete), so a job killed while saving keeps the previous one.
+class Hdf5CheckpointStore : public CheckpointStore {
+ public:
+  /// `options`: the run's options line, stored for provenance.
+  Hdf5CheckpointStore(std::string path, std::string options);
+  void save(const Problem& problem, const SolverState& state) override;  ///< @collective
+  std::string where() const override { return path_; }
+
+ private:
+  std::string path_, options_;
+};
+
+/// Reads a checkpoint for `problem` at this run's rank count (f is redistributed) and checks
+/// that it belongs to this problem (n, m, weights) and `solver`. The solver checks the rest
+/// (reg, largest cost, stage). @collective{problem.comm()} @throws InvalidInput (collective)
+SolverState read_checkpoint(const Problem& problem, const std::string& path,
+                            const std::string& solver);
 
 /// Reads the source and target measures of a problem file whole on every rank (the sliced
 /// estimators replicate their inputs), checking the input rules of DESIGN.md §5.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "parot/problem/problem.hpp"
+#include "parot/solver/checkpoint.hpp"
 #include "parot/solver/result.hpp"
 
 namespace parot {
@@ -40,6 +41,9 @@ struct SolveParams {
 void read_common_options(MPI_Comm comm, SolveParams& params);
 /// Checks value ranges. @notcollective (params are replicated) @throws InvalidArgument
 void validate(const SolveParams& params);
+/// The absolute regularization of a run: -reg, relative to `max_cost` under -reg_relative, or
+/// the default 0.01 × max_cost. @notcollective @throws InvalidArgument when it is not positive.
+double absolute_reg(const SolveParams& params, double max_cost);
 
 /// A solver of entropic (or other) OT problems. Instances are built by make_solver.
 class Solver {
@@ -54,9 +58,21 @@ class Solver {
 
   SolveParams& params() noexcept { return params_; }
   const SolveParams& params() const noexcept { return params_; }
+  /// Checkpoint / restart for the next solve (null: none; signals still stop it).
+  /// The object must outlive the solve.
+  void set_checkpointing(const Checkpointing* checkpointing) noexcept {
+    checkpointing_ = checkpointing;
+  }
 
  protected:
+  /// The checkpointing of this solve (an empty one when none was set).
+  const Checkpointing& checkpointing() const noexcept {
+    static const Checkpointing none;
+    return checkpointing_ ? *checkpointing_ : none;
+  }
+
   SolveParams params_;
+  const Checkpointing* checkpointing_ = nullptr;
 };
 
 /// Builds a solver by type name ("sinkhorn", ...). @notcollective

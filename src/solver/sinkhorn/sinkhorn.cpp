@@ -12,6 +12,7 @@
 #include "parot/core/error.hpp"
 #include "parot/core/log.hpp"
 #include "parot/core/options.hpp"
+#include "parot/core/signals.hpp"
 #include "solver/entropic/stored_kernel.hpp"
 #include "solver/entropic/sweeps.hpp"
 
@@ -103,14 +104,7 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
   SolveResult result;
   result.solver = type();
   result.max_cost = cost.max_value(comm);
-  double eps = params_.reg;
-  if (eps < 0)
-    eps = 0.01 * result.max_cost;
-  else if (params_.reg_relative)
-    eps *= result.max_cost;
-  PAROT_CHECK(std::isfinite(eps) && eps > 0, InvalidArgument,
-              "the regularization must be positive; the largest cost is ", result.max_cost,
-              ", which gives reg = ", eps, " (give an absolute -reg)");
+  const double eps = absolute_reg(params_, result.max_cost);
   result.reg = eps;
   result.reg_relative = result.max_cost > 0 ? eps / result.max_cost : 0;
   PAROT_CHECK(sinkhorn_.eps_scaling_inner_atol >= params_.atol || !sinkhorn_.eps_scaling,
@@ -150,6 +144,38 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
   long last_it = 0;
   long it = 0;
   Reason reason = Reason::iterating;
+  const SolverState* resume = checkpointing().resume_in("sinkhorn");
+  if (resume) {  // continue at the iteration after the checkpoint, with its potentials
+    check_resume(*resume, eps, result.max_cost);
+    PAROT_CHECK(resume->f.size() == n && resume->g.size() == m, InternalError,
+                "checkpoint potentials of the wrong size");
+    f = resume->f;
+    g = resume->g;
+    it = resume->iteration;
+    stage = static_cast<std::size_t>(resume->scalar("stage"));
+    PAROT_CHECK(stage < stages.size() && stages[stage] == resume->scalar("stage_reg"), InvalidInput,
+                "the checkpoint's ε stage (reg ", resume->scalar("stage_reg"),
+                ") is not in this run's schedule; give the same -eps_scaling options to resume");
+    best = resume->scalar("best_error");
+    best_it = static_cast<long>(resume->scalar("best_iteration"));
+    result.absorptions = static_cast<long>(resume->scalar("absorptions"));
+    result.history = resume->history;
+  }
+  const auto state = [&] {
+    SolverState s;
+    s.phase = "sinkhorn";
+    s.reg = eps;
+    s.max_cost = result.max_cost;
+    s.scalars = {{"stage", double(stage)},
+                 {"stage_reg", stages[stage]},
+                 {"best_error", best},
+                 {"best_iteration", double(best_it)},
+                 {"absorptions", double(result.absorptions)}};
+    s.f = f;
+    s.g = g;
+    s.history = result.history;
+    return s;
+  };
   while (reason == Reason::iterating) {
     const double e = stages[stage];
     const bool final_stage = stage + 1 == stages.size();
@@ -177,7 +203,7 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
         pairs[2 * j + 1] = ws.csum[j];
       }
       pairs[2 * m] = bad ? 1.0 : 0.0;
-      pairs[2 * m + 1] = 0.0;
+      pairs[2 * m + 1] = pending_signal() != 0 ? 1.0 : 0.0;  // a plain sum unless NaN (stop)
       pairs[2 * m + 2] = 0.0;
       pairs[2 * m + 3] = weighted_sum(a, f);
       pairs[2 * m + 4] = wall_time() - t0;
@@ -212,6 +238,7 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
     const bool nan = pairs[2 * m] > 0 || std::isnan(err);
     const double objective = pairs[2 * m + 3] + weighted_sum(b, g);
     const double elapsed = pairs[2 * m + 4];
+    const double signalled = nan ? 0.0 : pairs[2 * m + 1];
 
     if (nan) {
       reason = Reason::diverged_nan;
@@ -259,15 +286,17 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
       have_col_shift = false;
       best = std::numeric_limits<double>::infinity();
       best_it = it;
-      continue;
+    } else {
+      // g-update: exact column marginals.
+      for (lindex j = 0; j < m; ++j)
+        g[j] = b[j] > 0 ? e * (log_b[j] - pairs[2 * j]) : minus_inf;
+      if (use_kernel && kernel.needs_absorption(g, e)) {
+        kernel.absorb(cost, f, g, e);
+        ++result.absorptions;
+      }
     }
-    // g-update: exact column marginals.
-    for (lindex j = 0; j < m; ++j)
-      g[j] = b[j] > 0 ? e * (log_b[j] - pairs[2 * j]) : minus_inf;
-    if (use_kernel && kernel.needs_absorption(g, e)) {
-      kernel.absorb(cost, f, g, e);
-      ++result.absorptions;
-    }
+    // The state here is (g, stage): the next iteration starts from it, as a resumed run does.
+    checkpointing().at_iteration(problem, it, signalled, state);
   }
 
   result.reason = reason;

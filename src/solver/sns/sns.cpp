@@ -17,6 +17,7 @@
 #include "parot/core/log.hpp"
 #include "parot/core/memory.hpp"
 #include "parot/core/options.hpp"
+#include "parot/core/signals.hpp"
 #include "petsc/petsc_call.hpp"
 #include "solver/entropic/sweeps.hpp"
 #include "solver/sns/hessian.hpp"
@@ -117,25 +118,46 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   check_memory(comm, 16.0 * static_cast<double>(n) * static_cast<double>(m),
                "SNS's dense plan block (16 n_local m bytes)");
 
-  // Stage 1: Sinkhorn warm start.
-  SolveParams warm = params_;
-  warm.max_it = std::min(params_.max_it, std::max(sns_.warmup_it, 1L));
-  if (sns_.switch_tol > 0) {
-    warm.max_it = params_.max_it;
-    warm.atol = std::max(params_.atol, sns_.switch_tol);
+  // Stage 1: Sinkhorn warm start (skipped when resuming a checkpoint of the Newton stage).
+  const SolverState* resume = checkpointing().resume_in("newton");
+  SolveResult result;
+  if (resume) {
+    result.max_cost = problem.cost.max_value(comm);
+    result.reg = absolute_reg(params_, result.max_cost);
+    result.reg_relative = result.reg / result.max_cost;
+    check_resume(*resume, result.reg, result.max_cost);
+    PAROT_CHECK(resume->f.size() == n && resume->g.size() == m, InternalError,
+                "checkpoint potentials of the wrong size");
+    solution.f = resume->f;
+    solution.g = resume->g;
+    result.iterations = resume->iteration;
+    result.sinkhorn_iterations = static_cast<long>(resume->scalar("sinkhorn_iterations"));
+    result.stored_kernel = resume->scalar("stored_kernel") != 0;
+    result.absorptions = static_cast<long>(resume->scalar("absorptions"));
+    result.history = resume->history;
+  } else {
+    SolveParams warm = params_;
+    warm.max_it = std::min(params_.max_it, std::max(sns_.warmup_it, 1L));
+    if (sns_.switch_tol > 0) {
+      warm.max_it = params_.max_it;
+      warm.atol = std::max(params_.atol, sns_.switch_tol);
+    }
+    warm.error_if_not_converged = false;
+    warm.plan_threshold = -1;
+    SinkhornParams warm_sp;
+    warm_sp.stall_it = 0;
+    SinkhornSolver warmup(comm, warm, warm_sp);
+    warmup.set_checkpointing(checkpointing_);  // its states resume this run's Sinkhorn phase
+    result = warmup.solve(problem, solution);
+    if (result.reason == Reason::converged_atol && result.marginal_error <= params_.atol) {
+      result.solver = type();
+      result.solve_time = allreduce_max(comm, wall_time() - t0);
+      return result;
+    }
   }
-  warm.error_if_not_converged = false;
-  warm.plan_threshold = -1;
-  SinkhornParams warm_sp;
-  warm_sp.stall_it = 0;
-  SolveResult result = SinkhornSolver(comm, warm, warm_sp).solve(problem, solution);
   result.solver = type();
   const double eps = result.reg;
   long it = result.iterations;
-  if (result.reason == Reason::converged_atol && result.marginal_error <= params_.atol) {
-    result.solve_time = allreduce_max(comm, wall_time() - t0);
-    return result;
-  }
 
   // Stage 2: Newton.
   petsc::KspPtr& ksp = ksp_->ksp;
@@ -181,7 +203,7 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   Vec nv = null_vec.get();
   PAROT_PETSC_CALL(MatNullSpaceCreate(comm, PETSC_FALSE, 1, &nv, nsp.out()));
 
-  std::vector<double> sums(static_cast<std::size_t>(m) + 3);
+  std::vector<double> sums(static_cast<std::size_t>(m) + 4);
   double err_prev = INFINITY, err_prev2 = INFINITY;
   // Safeguarded mode (sns.md §4.3): on from the start, or entered after a failure in auto mode.
   bool safe = sns_.safeguard == "on";
@@ -197,6 +219,35 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   PAROT_PETSC_CALL(VecDuplicate(rhs.get(), Md.out()));
   Reason reason = Reason::iterating;
   long newton = 0;
+  if (resume) {
+    newton = static_cast<long>(resume->scalar("newton_iterations"));
+    safe = resume->scalar("safe") != 0;
+    mu = resume->scalar("mu");
+    rejected = static_cast<int>(resume->scalar("rejected"));
+    err_prev = resume->scalar("error_previous");
+    err_prev2 = resume->scalar("error_before_previous");
+    result.safeguard_from = static_cast<long>(resume->scalar("safeguard_from"));
+  }
+  const auto state = [&] {
+    SolverState s;
+    s.phase = "newton";
+    s.reg = eps;
+    s.max_cost = result.max_cost;
+    s.scalars = {{"sinkhorn_iterations", double(result.sinkhorn_iterations)},
+                 {"stored_kernel", result.stored_kernel ? 1.0 : 0.0},
+                 {"absorptions", double(result.absorptions)},
+                 {"newton_iterations", double(newton)},
+                 {"safe", safe ? 1.0 : 0.0},
+                 {"mu", mu},
+                 {"rejected", double(rejected)},
+                 {"error_previous", err_prev},
+                 {"error_before_previous", err_prev2},
+                 {"safeguard_from", double(result.safeguard_from)}};
+    s.f = f;
+    s.g = g;
+    s.history = result.history;
+    return s;
+  };
   while (true) {
     // Plan, gradient (the marginal residuals) and error: one reduction of m + 3 doubles.
     plan_block(problem.cost, f, g, eps, E, P);
@@ -215,6 +266,7 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
     sums[m] = row_err;
     sums[m + 1] = af;
     sums[m + 2] = std::accumulate(row_sum.begin(), row_sum.end(), 0.0);
+    sums[m + 3] = pending_signal() != 0 ? 1.0 : 0.0;
     MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
                   comm);
     double err = sums[m], bg = 0;
@@ -260,6 +312,9 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
       }
     }
     if (reason != Reason::iterating) break;
+    // The state here is (f, g) and the counters before this step: a resumed run recomputes
+    // this iteration's plan and error from it and goes on identically.
+    checkpointing().at_iteration(problem, it, sums[m + 3], state);
     err_prev2 = err_prev;
     err_prev = err;
 

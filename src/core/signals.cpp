@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Signal handlers that only record the signal (see signals.hpp).
+#include "parot/core/signals.hpp"
+
+#include <csignal>
+
+namespace parot {
+
+namespace {
+
+constexpr int caught_signals[] = {SIGTERM, SIGUSR1, SIGUSR2};
+volatile std::sig_atomic_t pending = 0;
+struct sigaction previous[sizeof caught_signals / sizeof caught_signals[0]];
+
+extern "C" void record_signal(int signal) {
+  pending = signal;
+}
+
+}  // namespace
+
+SignalScope::SignalScope() {
+  struct sigaction action {};
+  action.sa_handler = record_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;  // blocking calls (MPI, file I/O) resume after the handler
+  int k = 0;
+  for (int signal : caught_signals)
+    sigaction(signal, &action, &previous[k++]);
+}
+
+SignalScope::~SignalScope() {
+  int k = 0;
+  for (int signal : caught_signals)
+    sigaction(signal, &previous[k++], nullptr);
+}
+
+int pending_signal() noexcept {
+  return pending;
+}
+
+void clear_pending_signal() noexcept {
+  pending = 0;
+}
+
+}  // namespace parot

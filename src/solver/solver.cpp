@@ -25,6 +25,8 @@ std::string to_string(Reason reason) {
       return "diverged_stalled";
     case Reason::diverged_line_search:
       return "diverged_line_search";
+    case Reason::diverged_mass_loss:
+      return "diverged_mass_loss";
   }
   return "unknown";
 }

@@ -8,11 +8,13 @@
 namespace parot {
 
 std::string format_summary(const Problem& problem, const SolveResult& r, int nranks) {
-  char buf[2048];
+  char buf[2048], failed[64] = "";
+  if (r.failed_iteration >= 0)
+    std::snprintf(failed, sizeof failed, " (detected at iteration %ld)", r.failed_iteration);
   std::snprintf(buf, sizeof buf,
                 "problem          %s (n = %lld, m = %lld, cost %s)\n"
                 "solver           %s on %d rank%s%s\n"
-                "reason           %s\n"
+                "reason           %s%s\n"
                 "iterations       %ld (sinkhorn %ld, newton %ld)\n"
                 "reg              %.6e (%.3e x largest cost %.6e)\n"
                 "transport_cost   %.15e\n"
@@ -22,7 +24,7 @@ std::string format_summary(const Problem& problem, const SolveResult& r, int nra
                 problem.name.c_str(), static_cast<long long>(problem.n()),
                 static_cast<long long>(problem.m()), to_string(problem.cost.type()).c_str(),
                 r.solver.c_str(), nranks, nranks == 1 ? "" : "s",
-                r.stored_kernel ? " (stored kernel)" : "", to_string(r.reason).c_str(),
+                r.stored_kernel ? " (stored kernel)" : "", to_string(r.reason).c_str(), failed,
                 r.iterations, r.sinkhorn_iterations, r.newton_iterations, r.reg, r.reg_relative,
                 r.max_cost, r.transport_cost, r.objective, r.marginal_error,
                 r.source_marginal_error, r.target_marginal_error, r.solve_time);

@@ -315,6 +315,22 @@ class Drivers(unittest.TestCase):
                                    capture_output=True, text=True, timeout=120, env=env)
                 self.expect_usage_error(r, fragment, out)
 
+    def test_injected_underflow_on_one_rank_is_a_mass_loss(self):
+        # SNS's plan block underflows on the last rank only: every rank reports the lost mass
+        # at the same iteration, the result is written, and -error_if_not_converged gives 3.
+        out = self.path("mass_loss.h5")
+        env = dict(os.environ, PAROT_FAULT=f"underflow:{ARGS.np - 1}",
+                   PETSC_OPTIONS="-no_signal_handler")
+        r = subprocess.run([ARGS.mpiexec, "-n", str(ARGS.np), tool("parot-solve"), "-problem",
+                            self.clouds, "-output", out, "-solver", "sns", "-sns_warmup_it", "5",
+                            "-error_if_not_converged"],
+                           capture_output=True, text=True, timeout=120, env=env)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("diverged_mass_loss (detected at iteration 5)", r.stdout)
+        with h5py.File(out, "r") as f:
+            self.assertEqual(f.attrs["reason"], "diverged_mass_loss")
+            self.assertEqual(int(f.attrs["failed_iteration"]), 5)
+
     def test_existing_result_survives_a_failed_run(self):
         out = self.path("keep.h5")
         self.assertEqual(self.solve(self.clouds, out, "-reg", "0.1").returncode, 0)

@@ -18,6 +18,7 @@ enum class Reason : int {
   diverged_nan = -2,          ///< a NaN or Inf appeared in the potentials
   diverged_stalled = -3,      ///< no progress over the stall window
   diverged_line_search = -4,  ///< no step length increased the objective
+  diverged_mass_loss = -5,    ///< a point of positive weight carries no plan mass (underflow)
 };
 std::string to_string(Reason reason);
 inline bool converged(Reason reason) {

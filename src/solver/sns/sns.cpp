@@ -10,6 +10,7 @@
 #include <numeric>
 #include <vector>
 
+#include "core/fault.hpp"
 #include "kernels/exp.hpp"
 #include "kernels/newton.hpp"
 #include "parot/core/comm.hpp"
@@ -203,7 +204,8 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   Vec nv = null_vec.get();
   PAROT_PETSC_CALL(MatNullSpaceCreate(comm, PETSC_FALSE, 1, &nv, nsp.out()));
 
-  std::vector<double> sums(static_cast<std::size_t>(m) + 4);
+  std::vector<double> sums(static_cast<std::size_t>(m) + 5);
+  const bool inject_underflow = detail::fault_injected("underflow", comm);
   double err_prev = INFINITY, err_prev2 = INFINITY;
   // Safeguarded mode (sns.md §4.3): on from the start, or entered after a failure in auto mode.
   bool safe = sns_.safeguard == "on";
@@ -251,8 +253,9 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   while (true) {
     // Plan, gradient (the marginal residuals) and error: one reduction of m + 3 doubles.
     plan_block(problem.cost, f, g, eps, E, P);
+    if (inject_underflow && newton == 0) std::fill(P.begin(), P.end(), 0.0);
     std::fill(sums.begin(), sums.end(), 0.0);
-    double row_err = 0, af = 0;
+    double row_err = 0, af = 0, empty_rows = 0;
     for (lindex i = 0; i < n; ++i) {
       double s = 0;
       for (lindex j = 0; j < m; ++j) {
@@ -261,19 +264,22 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
       }
       row_sum[i] = s;
       row_err += std::abs(a[i] - s);
+      if (a[i] > 0 && !(s > 0)) ++empty_rows;
       if (a[i] > 0) af += a[i] * f[i];
     }
     sums[m] = row_err;
     sums[m + 1] = af;
     sums[m + 2] = std::accumulate(row_sum.begin(), row_sum.end(), 0.0);
     sums[m + 3] = pending_signal() != 0 ? 1.0 : 0.0;
+    sums[m + 4] = empty_rows;
     MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
                   comm);
-    double err = sums[m], bg = 0;
+    double err = sums[m], bg = 0, lost = sums[m + 4];  // points of positive weight, no mass
     for (lindex j = 0; j < m; ++j) {
       col_sum[j] = sums[j];
       err += std::abs(b[j] - col_sum[j]);
       if (b[j] > 0) bg += b[j] * g[j];
+      if (b[j] > 0 && !(col_sum[j] > 0)) ++lost;
     }
     const double mass = sums[m + 2];
     const double objective = sums[m + 1] + bg - eps * mass + eps;
@@ -296,6 +302,10 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
 
     if (!std::isfinite(err)) {
       reason = Reason::diverged_nan;
+      result.failed_iteration = it;
+    } else if (lost > 0) {
+      // exp underflowed on whole rows or columns: no Newton step can be computed from them
+      reason = Reason::diverged_mass_loss;
       result.failed_iteration = it;
     } else if (err <= params_.atol) {
       reason = Reason::converged_atol;

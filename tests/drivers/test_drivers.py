@@ -304,6 +304,14 @@ class Drivers(unittest.TestCase):
         # The problem itself fits in 0.05 MiB per rank; SNS's dense 16 n_local m bytes do not.
         self.expect_usage_error(self.solve(clouds200, out, "-solver", "sns", "-max_memory",
                                            "0.05"), "SNS's dense plan block", out)
+        # A forced stored kernel (8 n m bytes) and the Hessian beside SNS's dense block
+        # (16 n m + 12 bytes per entry; keeping all entries is about 40 n_local m bytes).
+        self.expect_usage_error(self.solve(clouds200, out, "-sinkhorn_stored_kernel", "yes",
+                                           "-max_memory", "0.02"), "the stored kernel", out)
+        limit = 20.0 * -(-200 // ARGS.np) * 200 / 2**20
+        self.expect_usage_error(self.solve(clouds200, out, "-solver", "sns", "-sns_sparsify",
+                                           "row", "-sns_row_k", "200", "-max_memory",
+                                           str(limit)), "SNS's sparse Hessian", out)
         # A fault seen by one rank only (the last) becomes one collective error, no hang.
         last = ARGS.np - 1
         for fault, fragment in [("read", "reading the data failed"),

@@ -20,7 +20,8 @@ namespace parot {
 ///   -sinkhorn_stored_kernel <auto|yes|no>  keep the absorbed Gibbs kernel of the local rows in
 ///                                     memory and iterate in scaling form (one pass over it per
 ///                                     iteration, no exp); auto: when it fits (auto)
-///   -sinkhorn_stored_kernel_max_mb <real>  memory per rank that auto may use for it (2048)
+///   -sinkhorn_stored_kernel_max_mb <real>  memory per rank that auto may use for it (2048;
+///                              never more than half of -max_memory)
 struct SinkhornParams {
   bool eps_scaling = false;
   double eps_scaling_factor = 0.5;

@@ -2,6 +2,7 @@
 // Distributed log-domain Sinkhorn (sns.md §1.4 in POT's convention), with optional ε-scaling.
 #include "parot/solver/sinkhorn.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -11,6 +12,7 @@
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
 #include "parot/core/log.hpp"
+#include "parot/core/memory.hpp"
 #include "parot/core/options.hpp"
 #include "parot/core/signals.hpp"
 #include "solver/entropic/stored_kernel.hpp"
@@ -129,10 +131,15 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
   std::vector<double> col_shift(static_cast<std::size_t>(m), none);
   bool have_col_shift = false;
   // The stored kernel, where it fits on every rank (a replicated decision).
+  // Under auto it must also leave half of -max_memory free; "yes" is checked against all of it.
   const double kernel_mb = static_cast<double>(n) * static_cast<double>(m) * 8.0 / (1 << 20);
-  const bool use_kernel = sinkhorn_.stored_kernel == "yes" ||
-                          (sinkhorn_.stored_kernel == "auto" &&
-                           allreduce_max(comm, kernel_mb) <= sinkhorn_.stored_kernel_max_mb);
+  if (sinkhorn_.stored_kernel == "yes")
+    check_memory(comm, kernel_mb * (1 << 20), "the stored kernel (-sinkhorn_stored_kernel yes)");
+  const bool use_kernel =
+      sinkhorn_.stored_kernel == "yes" ||
+      (sinkhorn_.stored_kernel == "auto" &&
+       allreduce_max(comm, kernel_mb) <=
+           std::min(sinkhorn_.stored_kernel_max_mb, 0.5 * memory_limit() / (1 << 20)));
   entropic::StoredKernel kernel;
   double kernel_eps = 0;
   result.stored_kernel = use_kernel;

@@ -6,6 +6,7 @@
 
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
+#include "parot/core/memory.hpp"
 #include "petsc/petsc_call.hpp"
 
 namespace parot::sns {
@@ -68,6 +69,14 @@ petsc::MatPtr assemble_hessian(const NewtonLayout& nl, const double* P, lindex m
     o_nnz[n + k] += total[k] - col_count[tb + k];
   }
 
+  // AIJ storage: a value and a column index per entry, plus the dense plan block beside it.
+  double entries = 0;
+  for (std::size_t r = 0; r < d_nnz.size(); ++r)
+    entries += static_cast<double>(d_nnz[r]) + static_cast<double>(o_nnz[r]);
+  check_memory(
+      comm,
+      16.0 * static_cast<double>(n) * static_cast<double>(m) + (8.0 + sizeof(PetscInt)) * entries,
+      "SNS's sparse Hessian beside the dense plan block");
   petsc::MatPtr M;
   const PetscInt local = to_petsc(nl.local_size()), global = to_petsc(nl.offset.back());
   PAROT_PETSC_CALL(

@@ -17,6 +17,8 @@
 #include "parot/problem/measure.hpp"
 #include "parot/problem/mesh.hpp"
 #include "parot/problem/problem.hpp"
+#include "parot/solver/annealed.hpp"
+#include "parot/solver/certify.hpp"
 #include "parot/solver/checkpoint.hpp"
 #include "parot/solver/result.hpp"
 #include "parot/solver/sinkhorn.hpp"

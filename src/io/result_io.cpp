@@ -85,6 +85,18 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
                    static_cast<std::uint64_t>(cols.local_size()), solution.g.data() + cols.begin());
 
     write_history(id, result.history, root);
+    if (result.has_bounds) {  // near-exact mode: the certified interval (DESIGN.md §4)
+      h5::make_groups(id, "/bounds/x");
+      h5::Handle group(H5Gopen2(id, "/bounds", H5P_DEFAULT), H5Gclose);
+      const Bounds& bounds = result.bounds;
+      write_attribute(group.id(), "lower", bounds.lower);
+      write_attribute(group.id(), "upper", bounds.upper);
+      write_attribute(group.id(), "gap", bounds.gap());
+      write_attribute(group.id(), "rounded_source_marginal_error", bounds.rounded_source_error);
+      write_attribute(group.id(), "rounded_target_marginal_error", bounds.rounded_target_error);
+      write_attribute(group.id(), "moved_mass", bounds.moved_mass);
+      write_attribute(group.id(), "dropped_mass", bounds.dropped_mass);
+    }
     if (result.has_plan) write_plan(id, comm, result.plan);
     h5::commit(comm, file, tmp, path);
   } catch (...) {

@@ -6,6 +6,7 @@
 
 #include "parot/core/error.hpp"
 #include "parot/core/options.hpp"
+#include "parot/solver/annealed.hpp"
 #include "parot/solver/sinkhorn.hpp"
 #include "parot/solver/sns.hpp"
 
@@ -27,6 +28,10 @@ std::string to_string(Reason reason) {
       return "diverged_line_search";
     case Reason::diverged_mass_loss:
       return "diverged_mass_loss";
+    case Reason::diverged_reg_floor:
+      return "diverged_reg_floor";
+    case Reason::converged_rtol:
+      return "converged_rtol";
   }
   return "unknown";
 }
@@ -44,9 +49,13 @@ void read_common_options(MPI_Comm comm, SolveParams& params) {
                 params.error_if_not_converged);
   block.real("plan_threshold", "write plan entries above this; < 0: no plan",
              params.plan_threshold);
+  block.real("ot_rtol", "near-exact mode: certified relative gap of the OT cost interval",
+             params.ot_rtol);
   block.read();
   PAROT_CHECK(!block.given("reg") || params.reg > 0, InvalidArgument,
               "option -reg must be positive, got ", params.reg);
+  PAROT_CHECK(!block.given("ot_rtol") || (std::isfinite(params.ot_rtol) && params.ot_rtol > 0),
+              InvalidArgument, "option -ot_rtol must be positive, got ", params.ot_rtol);
   validate(params);
 }
 
@@ -61,6 +70,8 @@ void validate(const SolveParams& params) {
               params.check_every);
   PAROT_CHECK(std::isfinite(params.plan_threshold), InvalidArgument,
               "option -plan_threshold must be finite");
+  PAROT_CHECK(std::isfinite(params.ot_rtol) && params.ot_rtol >= 0, InvalidArgument,
+              "option -ot_rtol must be positive, got ", params.ot_rtol);
 }
 
 double absolute_reg(const SolveParams& params, double max_cost) {
@@ -81,6 +92,13 @@ std::vector<std::string> solver_types() {
 
 std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
                                     const SolveParams& params) {
+  if (params.ot_rtol > 0 && (type == "sinkhorn" || type == "sns")) {
+    SolveParams inner = params;
+    inner.ot_rtol = 0;
+    return std::make_unique<AnnealedSolver>(comm, make_solver(comm, type, inner), params);
+  }
+  PAROT_CHECK(params.ot_rtol == 0, InvalidArgument,
+              "option -ot_rtol works with -solver sinkhorn or sns, not '", type, "'");
   if (type == "sinkhorn") return std::make_unique<SinkhornSolver>(comm, params);
   if (type == "sns") return std::make_unique<SnsSolver>(comm, params);
   std::string list;

@@ -28,7 +28,17 @@ std::string format_summary(const Problem& problem, const SolveResult& r, int nra
                 r.iterations, r.sinkhorn_iterations, r.newton_iterations, r.reg, r.reg_relative,
                 r.max_cost, r.transport_cost, r.objective, r.marginal_error,
                 r.source_marginal_error, r.target_marginal_error, r.solve_time);
-  return buf;
+  std::string out = buf;
+  if (r.has_bounds) {
+    const Bounds& bounds = r.bounds;
+    std::snprintf(buf, sizeof buf,
+                  "\nOT cost          in [%.12e, %.12e] (certified, gap %.3e; rounded plan "
+                  "marginal errors %.1e, %.1e)",
+                  bounds.lower, bounds.upper, bounds.gap(), bounds.rounded_source_error,
+                  bounds.rounded_target_error);
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace parot

@@ -19,6 +19,8 @@ enum class Reason : int {
   diverged_stalled = -3,      ///< no progress over the stall window
   diverged_line_search = -4,  ///< no step length increased the objective
   diverged_mass_loss = -5,    ///< a point of positive weight carries no plan mass (underflow)
+  diverged_reg_floor = -6,    ///< near-exact mode: the smallest reg did not reach -ot_rtol
+  converged_rtol = 2,         ///< near-exact mode: certified (upper − lower) / upper <= -ot_rtol
 };
 std::string to_string(Reason reason);
 inline bool converged(Reason reason) {
@@ -46,6 +48,20 @@ struct IterationRecord {
 struct SparsePlan {
   std::vector<gindex> row, col;
   std::vector<double> value;
+};
+
+/// A certified interval lower <= OT(a, b, C) <= upper for the unregularized cost (certify.hpp).
+struct Bounds {
+  double lower = 0;
+  double upper = 0;
+  double rounded_source_error = 0;  ///< ‖Q1 − a‖₁ of the feasible plan Q behind `upper`
+  double rounded_target_error = 0;  ///< ‖Qᵀ1 − b‖₁
+  double moved_mass = 0;            ///< mass Q moves by the north-west corner
+  double dropped_mass = 0;          ///< mass of scaled entries at or below the plan threshold
+  /// (upper − lower) / |upper|; 0 when both are 0.
+  double gap() const {
+    return upper == 0 && lower == 0 ? 0.0 : (upper - lower) / (upper < 0 ? -upper : upper);
+  }
 };
 
 /// Potentials: f holds the local source rows, g the whole target (replicated).
@@ -76,8 +92,11 @@ struct SolveResult {
   bool stored_kernel = false;  ///< Sinkhorn ran on a stored, absorbed kernel
   long absorptions = 0;        ///< stored kernel rebuilt (new ε stage, or g drifted)
   std::vector<IterationRecord> history;
-  SparsePlan plan;  ///< local entries above the plan threshold (if requested)
+  SparsePlan plan;  ///< local entries above the plan threshold (if requested); in near-exact
+                    ///< mode the feasible rounded plan behind bounds.upper
   bool has_plan = false;
+  bool has_bounds = false;  ///< near-exact mode (-ot_rtol)
+  Bounds bounds;
 };
 
 }  // namespace parot

@@ -26,6 +26,9 @@ namespace parot {
 ///   -check_every <int>        iterations between history records and monitor lines (10)
 ///   -error_if_not_converged   raise NotConverged (exit code 3) when not converged (false)
 ///   -plan_threshold <real>    keep plan entries above this in the result; < 0: no plan (-1)
+///   -ot_rtol <real>           near-exact mode (sinkhorn, sns): anneal reg until the certified
+///                             interval for the unregularized cost has (upper − lower) / upper
+///                             <= ot_rtol (annealed.hpp); 0: off (0)
 struct SolveParams {
   double reg = -1;  ///< < 0: the default, 0.01 × the largest cost
   bool reg_relative = false;
@@ -35,6 +38,7 @@ struct SolveParams {
   long check_every = 10;
   bool error_if_not_converged = false;
   double plan_threshold = -1;
+  double ot_rtol = 0;
 };
 
 /// Reads the keys above. @collective{comm}

@@ -8,6 +8,7 @@
 #include "parot/core/options.hpp"
 #include "parot/solver/sinkhorn.hpp"
 #include "parot/solver/sns.hpp"
+#include "parot/solver/sparse.hpp"
 
 namespace parot {
 
@@ -15,6 +16,8 @@ std::string to_string(Reason reason) {
   switch (reason) {
     case Reason::converged_atol:
       return "converged_atol";
+    case Reason::converged_tolerance:
+      return "converged_tolerance";
     case Reason::iterating:
       return "iterating";
     case Reason::diverged_max_it:
@@ -62,13 +65,14 @@ void validate(const SolveParams& params) {
 }
 
 std::vector<std::string> solver_types() {
-  return {"sinkhorn", "sns"};
+  return {"sinkhorn", "sns", "sparse"};
 }
 
 std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
                                     const SolveParams& params) {
   if (type == "sinkhorn") return std::make_unique<SinkhornSolver>(comm, params);
   if (type == "sns") return std::make_unique<SnsSolver>(comm, params);
+  if (type == "sparse") return std::make_unique<SparseSolver>(comm, params);
   std::string list;
   for (const auto& t : solver_types())
     list += (list.empty() ? "" : ", ") + t;

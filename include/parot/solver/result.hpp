@@ -3,6 +3,7 @@
 #pragma once
 
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,8 @@ namespace parot {
 
 /// Why a solve stopped. PETSc's sign convention: positive converged, negative did not.
 enum class Reason : int {
-  converged_atol = 1,  ///< marginal L1 error <= atol
+  converged_atol = 1,       ///< marginal L1 error <= atol
+  converged_tolerance = 2,  ///< an inner optimizer's own tolerance (sparse: -sparse_tao_gatol …)
   iterating = 0,
   diverged_max_it = -1,       ///< max_it reached first
   diverged_nan = -2,          ///< a NaN or Inf appeared in the potentials
@@ -77,6 +79,8 @@ struct SolveResult {
   std::vector<IterationRecord> history;
   SparsePlan plan;  ///< local entries above the plan threshold (if requested)
   bool has_plan = false;
+  std::map<std::string, double> extra;            ///< solver-specific numeric root attributes
+  std::map<std::string, std::string> extra_text;  ///< solver-specific string root attributes
 };
 
 }  // namespace parot

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/dd_sum.hpp"
 #include "kernels/topk.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
@@ -25,6 +26,39 @@ namespace parot {
 namespace {
 
 using TaoPtr = petsc::Ptr<Tao, TaoDestroy>;
+using kernels::DoubleDouble;
+
+// MPI_Allreduce of double-double sums (an MPI datatype of two doubles and a user operation), so
+// that the reduced values do not depend on how the columns are split over the ranks.
+void dd_sum(void* in, void* inout, int* len, MPI_Datatype*) {
+  const auto* x = static_cast<const DoubleDouble*>(in);
+  auto* y = static_cast<DoubleDouble*>(inout);
+  for (int i = 0; i < *len; ++i)
+    kernels::add(y[i], x[i]);
+}
+
+class DoubleDoubleSum {
+ public:
+  DoubleDoubleSum() {
+    MPI_Type_contiguous(2, MPI_DOUBLE, &type_);
+    MPI_Type_commit(&type_);
+    MPI_Op_create(dd_sum, 1, &op_);
+  }
+  ~DoubleDoubleSum() {
+    MPI_Op_free(&op_);
+    MPI_Type_free(&type_);
+  }
+  DoubleDoubleSum(const DoubleDoubleSum&) = delete;
+  DoubleDoubleSum& operator=(const DoubleDoubleSum&) = delete;
+  /// In place over `comm`. @collective{comm}
+  void allreduce(std::vector<DoubleDouble>& v, MPI_Comm comm) const {
+    MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), type_, op_, comm);
+  }
+
+ private:
+  MPI_Datatype type_ = MPI_DATATYPE_NULL;
+  MPI_Op op_ = MPI_OP_NULL;
+};
 
 // Everything an objective/gradient evaluation needs. Buffers are allocated once, before TAO
 // starts, so the callbacks do not allocate.
@@ -36,7 +70,9 @@ struct Context {
   const double* ct = nullptr;  // mr × n: row jl is column jb + jl of C
   const Vector* a = nullptr;   // whole source weights (replicated)
   const Vector* b = nullptr;   // target weights (replicated)
-  std::vector<double> s, v, val, red;
+  std::vector<double> s, v, val;
+  std::vector<DoubleDouble> red;
+  const DoubleDoubleSum* sum = nullptr;
   std::vector<lindex> idx;
   long evaluations = 0;
   bool nonfinite = false;
@@ -66,7 +102,7 @@ double plan_column(Context& c, lindex jl, const double* z, lindex& nnz, double& 
   const double bj = (*c.b)[j];
   if (!(bj > 0)) {  // an empty column: no mass, no term
     nnz = 0;
-    g_j = -std::numeric_limits<double>::infinity();
+    g_j = 0.0;  // −∞ in the solution, set after the reduction
     return 0.0;
   }
   for (lindex i = 0; i < n; ++i)
@@ -87,36 +123,35 @@ PetscErrorCode form_function_gradient(Tao, Vec X, PetscReal* f, Vec G, void* ptr
     const PetscScalar* x = nullptr;
     PetscScalar* g = nullptr;
     PetscCall(VecGetArrayRead(X, &x));
-    std::fill(c.red.begin(), c.red.end(), 0.0);
-    double part = 0;
+    std::fill(c.red.begin(), c.red.end(), DoubleDouble{});
+    DoubleDouble part;
     for (lindex jl = 0; jl < c.mr; ++jl) {
       lindex nnz = 0;
       double g_j = 0;
-      part += plan_column(c, jl, x, nnz, g_j);
+      kernels::add(part, plan_column(c, jl, x, nnz, g_j));
       double col = 0;
       for (lindex q = 0; q < nnz; ++q) {
-        c.red[static_cast<std::size_t>(c.idx[q])] += c.val[q];
+        kernels::add(c.red[static_cast<std::size_t>(c.idx[q])], c.val[q]);
         col += c.val[q];
       }
-      if (c.dual) c.red[static_cast<std::size_t>(c.n + c.jb + jl)] = col;
+      if (c.dual) c.red[static_cast<std::size_t>(c.n + c.jb + jl)] = DoubleDouble{col, 0.0};
     }
     c.red.back() = part;
-    MPI_Allreduce(MPI_IN_PLACE, c.red.data(), static_cast<int>(c.red.size()), MPI_DOUBLE, MPI_SUM,
-                  c.comm);
+    c.sum->allreduce(c.red, c.comm);
     PetscCall(VecGetArray(G, &g));
     const Vector& a = *c.a;
     const Vector& b = *c.b;
     double lin = 0;
     for (lindex i = 0; i < c.n; ++i) {
       lin += a[i] * x[i];
-      g[i] = c.red[static_cast<std::size_t>(i)] - a[i];
+      g[i] = c.red[static_cast<std::size_t>(i)].value() - a[i];
     }
     if (c.dual)
       for (lindex j = 0; j < c.m; ++j) {
         lin += b[j] * x[c.n + j];
-        g[c.n + j] = c.red[static_cast<std::size_t>(c.n + j)] - b[j];
+        g[c.n + j] = c.red[static_cast<std::size_t>(c.n + j)].value() - b[j];
       }
-    const double objective = lin - c.red.back();
+    const double objective = lin - c.red.back().value();
     *f = -objective;
     PetscCall(VecRestoreArray(G, &g));
     PetscCall(VecRestoreArrayRead(X, &x));
@@ -365,6 +400,8 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   c.idx.resize(static_cast<std::size_t>(N));
   c.val.resize(static_cast<std::size_t>(N));
   c.red.resize(static_cast<std::size_t>(dim + 1));
+  const DoubleDoubleSum dd;
+  c.sum = &dd;
   c.result = &result;
   c.monitor = params_.monitor;
   c.check_every = params_.check_every;
@@ -394,7 +431,8 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   PAROT_PETSC_CALL(TaoSetObjectiveAndGradient(tao.get(), nullptr, form_function_gradient, &c));
   PAROT_PETSC_CALL(TaoSetConvergenceTest(tao.get(), convergence_test, &c));
   PAROT_PETSC_CALL(TaoSetMonitor(tao.get(), monitor, &c, nullptr));
-  if (from_options_) PAROT_PETSC_CALL_COLLECTIVE(TaoSetFromOptions(tao.get()));
+  // Always: TAO's defaults are completed by TaoSetFromOptions (the LMVM matrix, line search).
+  PAROT_PETSC_CALL_COLLECTIVE(TaoSetFromOptions(tao.get()));
   const PetscErrorCode code = TaoSolve(tao.get());
   if (c.error) std::rethrow_exception(c.error);
   Reason reason = Reason::iterating;
@@ -420,28 +458,28 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
     std::copy(zz.data(), zz.data() + dim, zc.begin());
   }
   const double threshold = std::max(params_.plan_threshold, 0.0);
-  std::vector<double> sums(static_cast<std::size_t>(N + 2 * M + 4), 0.0);
-  double* row = sums.data();
-  double* col = row + N;
-  double* gpot = col + M;
-  double* scal = gpot + M;  // cost, objective part, mass, kept entries
+  std::vector<DoubleDouble> sums(static_cast<std::size_t>(N + 2 * M + 4));
+  DoubleDouble* row = sums.data();
+  DoubleDouble* col = row + N;
+  DoubleDouble* gpot = col + M;
+  DoubleDouble* scal = gpot + M;  // cost, objective part, mass, non-zeros
   double max_nnz = 0;
   SparsePlan& plan = result.plan;
   for (lindex jl = 0; jl < mr; ++jl) {
     const gindex j = cols.begin() + jl;
     lindex nnz = 0;
     double g_j = 0;
-    scal[1] += plan_column(c, jl, zc.data(), nnz, g_j);
-    gpot[j] = g_j;
+    kernels::add(scal[1], plan_column(c, jl, zc.data(), nnz, g_j));
+    gpot[j] = DoubleDouble{g_j, 0.0};
     max_nnz = std::max(max_nnz, static_cast<double>(nnz));
     for (lindex q = 0; q < nnz; ++q) {
       const lindex i = c.idx[q];
       const double t = c.val[q];
-      row[i] += t;
-      col[j] += t;
-      scal[0] += t * ct[static_cast<std::size_t>(jl * N + i)];
-      scal[2] += t;
-      scal[3] += 1;
+      kernels::add(row[i], t);
+      kernels::add(col[j], t);
+      kernels::add(scal[0], t * ct[static_cast<std::size_t>(jl * N + i)]);
+      kernels::add(scal[2], t);
+      kernels::add(scal[3], 1.0);
       if (t > threshold) {
         plan.row.push_back(i);
         plan.col.push_back(j);
@@ -449,18 +487,17 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
       }
     }
   }
-  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
-                comm);
+  dd.allreduce(sums, comm);
   max_nnz = allreduce_max(comm, max_nnz);
   double src = 0, tgt = 0, src_max = 0, tgt_max = 0, lin = 0;
   for (gindex i = 0; i < N; ++i) {
-    const double e = std::abs(row[i] - a[i]);
+    const double e = std::abs(row[i].value() - a[i]);
     src += e;
     src_max = std::max(src_max, e);
     lin += a[i] * zc[static_cast<std::size_t>(i)];
   }
   for (gindex j = 0; j < M; ++j) {
-    const double e = std::abs(col[j] - b[j]);
+    const double e = std::abs(col[j].value() - b[j]);
     tgt += e;
     tgt_max = std::max(tgt_max, e);
     if (dual) lin += b[j] * zc[static_cast<std::size_t>(N + j)];
@@ -469,13 +506,15 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   solution.f.resize(nl);
   for (lindex i = 0; i < nl; ++i)
     solution.f[i] = zc[static_cast<std::size_t>(problem.source.layout.begin() + i)];
-  solution.g = Eigen::Map<const Vector>(gpot, M);
+  solution.g.resize(M);
+  for (gindex j = 0; j < M; ++j)
+    solution.g[j] = dual || b[j] > 0 ? gpot[j].value() : -std::numeric_limits<double>::infinity();
 
   result.reason = reason;
   result.iterations = its;
-  result.transport_cost = scal[0];
-  result.objective = lin - scal[1];
-  result.plan_mass = scal[2];
+  result.transport_cost = scal[0].value();
+  result.objective = lin - scal[1].value();
+  result.plan_mass = scal[2].value();
   result.source_marginal_error = src;
   result.target_marginal_error = tgt;
   result.marginal_error = src + tgt;
@@ -483,7 +522,7 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   result.extra["sparse_k"] = static_cast<double>(sparse_.k);
   result.extra_text["sparse_formulation"] = sparse_.formulation;
   result.extra["max_column_nnz"] = max_nnz;
-  result.extra["plan_nnz"] = scal[3];
+  result.extra["plan_nnz"] = scal[3].value();
   result.extra["source_marginal_error_max"] = src_max;
   result.extra["target_marginal_error_max"] = tgt_max;
   result.extra["function_evaluations"] = static_cast<double>(c.evaluations);

@@ -67,6 +67,7 @@ void write_rows_impl(hid_t file, const std::string& path, std::uint64_t rows, st
                         H5P_DEFAULT),
              H5Dclose);
   PAROT_CHECK(set.valid(), IoError, "cannot create dataset ", path);
+  if (rows == 0) return;  // an empty dataset (e.g. an empty plan): nothing to write
   const std::uint64_t width = cols == 0 ? 1 : cols;
   const hsize_t mdims[1] = {count * width};
   Handle mspace(H5Screate_simple(1, mdims, nullptr), H5Sclose);

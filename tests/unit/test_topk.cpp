@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/dd_sum.hpp"
 #include "kernels/topk.hpp"
 
 using namespace parot;
@@ -187,4 +188,37 @@ TEST(TopK, TiesAreBrokenByIndexAndKLargerThanPositives) {
   EXPECT_EQ(g, (std::vector<double>{0.5, 1, 1, 0, 1}));
   EXPECT_DOUBLE_EQ(delta({-1.0, -2.0}, 1, 1.0, &g), 0.0);
   EXPECT_EQ(g, (std::vector<double>{0, 0}));
+}
+
+TEST(DoubleDouble, SumsDoNotDependOnTheGrouping) {
+  std::mt19937_64 rng(13);
+  std::lognormal_distribution<double> dist(0.0, 3.0);  // magnitudes over many decades
+  std::vector<double> x(5000);
+  for (auto& v : x)
+    v = dist(rng);
+  kernels::DoubleDouble serial;
+  for (double v : x)
+    kernels::add(serial, v);
+  long double exact = 0;  // a reference with more bits (and a different order)
+  for (auto it = x.rbegin(); it != x.rend(); ++it)
+    exact += *it;
+  EXPECT_NEAR(serial.value(), static_cast<double>(exact), 1e-15 * serial.value());
+  for (std::size_t parts : {2u, 3u, 4u, 7u}) {  // contiguous blocks, as ranks own columns
+    kernels::DoubleDouble total;
+    for (std::size_t p = 0; p < parts; ++p) {
+      kernels::DoubleDouble block;
+      for (std::size_t i = p * x.size() / parts; i < (p + 1) * x.size() / parts; ++i)
+        kernels::add(block, x[i]);
+      kernels::add(total, block);
+    }
+    EXPECT_EQ(total.value(), serial.value()) << parts;
+  }
+  double plain = 0, plain2 = 0;  // plain double sums do depend on it (so the test can fail)
+  for (double v : x)
+    plain += v;
+  for (std::size_t i = 0; i < x.size(); i += 2)
+    plain2 += x[i];
+  for (std::size_t i = 1; i < x.size(); i += 2)
+    plain2 += x[i];
+  EXPECT_NE(plain, plain2);
 }

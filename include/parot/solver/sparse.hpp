@@ -71,7 +71,8 @@ class SparseSolver final : public Solver {
   ~SparseSolver() override;
   std::string type() const override { return "sparse"; }
   /// Reads -sparse_k, -sparse_formulation and (on a scratch TAO) the -sparse_tao_* keys, so that
-  /// they count as used and bad values fail before any work. @collective{comm}
+  /// they count as used and bad values fail before any work. (solve() applies TaoSetFromOptions
+  /// to its TAO in any case: TAO completes its defaults there.) @collective{comm}
   void set_from_options() override;
   /// @collective{problem.comm()} @throws InvalidArgument for k outside [1, n] or a bad γ.
   SolveResult solve(const Problem& problem, Solution& solution) override;
@@ -81,7 +82,6 @@ class SparseSolver final : public Solver {
  private:
   MPI_Comm comm_;
   SparseParams sparse_;
-  bool from_options_ = false;  ///< apply TaoSetFromOptions in solve
 };
 
 }  // namespace parot

@@ -340,7 +340,6 @@ void SparseSolver::set_from_options() {
   PAROT_PETSC_CALL_COLLECTIVE(TaoSetUp(tao.get()));
   PetscBool flag = PETSC_FALSE;
   PAROT_PETSC_CALL(PetscOptionsHasName(nullptr, "sparse_", "-tao_view", &flag));
-  from_options_ = true;
 }
 
 SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {

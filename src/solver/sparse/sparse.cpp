@@ -353,9 +353,8 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   const bool dual = sparse_.formulation == "dual";
   const gindex dim = dual ? N + M : N;
   PAROT_CHECK(dim < INT_MAX / 2, InvalidArgument,
-              "the sparse solver needs n + m < 2^30 (32-bit "
-              "PETSc indices), got n = ",
-              N, ", m = ", M);
+              "the sparse solver needs n + m < 2^30 (32-bit PETSc indices), got n = ", N,
+              ", m = ", M);
 
   SolveResult result;
   result.solver = type();
@@ -373,6 +372,17 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
 
   const Layout cols = Layout::uniform(comm, M);
   const lindex nl = problem.source.layout.local_size(), mr = cols.local_size();
+  {  // MPI counts of the cost transposition are ints (replicated sizes: a collective check)
+    gindex most_rows = 0, most_cols = 0;
+    for (int r = 0; r < comm_size(comm); ++r) {
+      most_rows = std::max(
+          most_rows, problem.source.layout.offsets()[r + 1] - problem.source.layout.offsets()[r]);
+      most_cols = std::max(most_cols, cols.offsets()[r + 1] - cols.offsets()[r]);
+    }
+    PAROT_CHECK(most_rows * M < INT_MAX && most_cols * N < INT_MAX, InvalidArgument,
+                "the sparse solver's cost blocks must have < 2^31 entries per rank (n = ", N,
+                ", m = ", M, "); use more ranks");
+  }
   check_memory(comm,
                8.0 * static_cast<double>(N) * static_cast<double>(mr) * 2 +
                    16.0 * static_cast<double>(nl) * static_cast<double>(M) +

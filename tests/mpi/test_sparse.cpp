@@ -432,6 +432,27 @@ TEST(SparseOt, SameAnswerAtAnyRankCount) {
     }
 }
 
+TEST(SparseOt, DualIsInvariantUnderTheShiftAndWarmStartsAreUsed) {
+  // D(α + t1, β − t1) = D(α, β): the first history record is the objective at the start point.
+  const Problem p = io::read_problem(MPI_COMM_WORLD, data("sparse_pot2d_problem.h5"));
+  const SparseRun run = solve(p, 2, 1.0, "dual", 1e-9, 5);
+  ASSERT_GE(run.result.history.size(), 2u);
+  for (double t : {0.0, 0.3, -1.7}) {
+    SolveParams params;
+    params.reg = 1.0;
+    params.max_it = 1;
+    SparseParams sp;
+    sp.k = 2;
+    Solution start;
+    start.f = run.solution.f.array() + t;
+    start.g = run.solution.g.array() - t;
+    const SolveResult r = SparseSolver(MPI_COMM_WORLD, params, sp).solve(p, start);
+    ASSERT_FALSE(r.history.empty());
+    EXPECT_NEAR(r.history.front().objective, run.result.objective, 1e-12) << t;
+    EXPECT_NEAR(r.history.front().marginal_error, run.result.marginal_error, 1e-12) << t;
+  }
+}
+
 TEST(SparseOt, BadParametersAreCollectiveErrors) {
   const Problem p = io::read_problem(MPI_COMM_WORLD, data("sparse_pot2d_problem.h5"));
   const auto expect_invalid = [&](long k, double reg, const std::string& fragment) {

@@ -9,7 +9,8 @@ Writes next to this script:
                            numpy.random.RandomState(0).randn(100, 2), source = target, uniform
                            weights, cost sqeuclidean (from the points, not normalized)
   sparse_1d_problem.h5     sparse_ot.md §6.2: n = m = 100 bins x_i = i, Gaussian histograms
-                           (means 20 and 60, std 5 and 10), explicit cost /cost = (x_i - x_j)^2 / max
+                           (means 20 and 60, std 5 and 10), explicit cost
+                           /cost = (x_i - x_j)^2 / max
   sparse_reference.h5      one group per case (/pot2d, /1d) with
       attributes emd_cost (exact OT cost <C, T> by ot.emd), qot_cost, qot_objective (quadratic OT,
                  gamma as below, by POT's ot.smooth.smooth_ot_dual, reg_type 'l2': the k = n

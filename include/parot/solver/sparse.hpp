@@ -54,9 +54,13 @@ void validate(const SparseParams& params);
 /// The unknowns (α, β) — n + m doubles, n for the semi-dual — are replicated and TAO runs
 /// redundantly on every rank (PETSC_COMM_SELF, sequential Vecs): each objective/gradient
 /// evaluation computes the top-k operators of the rank's columns and combines the row sums T1,
-/// the column sums and the objective in one MPI_Allreduce of n + m + 1 doubles (n + 1 for the
-/// semi-dual). Every rank then holds identical values, so TAO takes identical decisions on all
-/// ranks. (Consequence: -sparse_tao_monitor and -sparse_tao_view print once per rank.)
+/// the column sums and the objective in one MPI_Allreduce of n + m + 1 double-double sums
+/// (n + 1 for the semi-dual; kernels/dd_sum.hpp). Every rank then holds identical values, so
+/// TAO takes identical decisions on all ranks; and since double-double sums round the same
+/// whatever the grouping, the whole optimizer path — smooth or not — is the same at any rank
+/// count for the same input bits. (Consequence of the replicated TAO: -sparse_tao_monitor and
+/// -sparse_tao_view print once per rank.) Memory beyond the cost block: O(n + m) per rank,
+/// times the L-BFGS history (-tao_lmvm_mat_lmvm_hist_size, 5).
 ///
 /// Stopping: the marginal L1 error (‖gradient‖₁) <= -atol is `converged_atol`; TAO's own
 /// tolerances (all 0 by default, -sparse_tao_gatol etc.) give `converged_tolerance`; a line

@@ -24,6 +24,7 @@
 #include "parot/solver/sinkhorn.hpp"
 #include "parot/solver/sliced.hpp"
 #include "parot/solver/sns.hpp"
+#include "parot/solver/sparse.hpp"
 #include "parot/solver/solver.hpp"
 #include "parot/solver/summary.hpp"
 #include "parot/version.hpp"

@@ -77,7 +77,9 @@ void write_rows_impl(hid_t file, const std::string& path, std::uint64_t rows, st
     const hsize_t start[2] = {begin, 0}, block[2] = {count, cols};
     H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, block, nullptr);
   }
-  if (rows == 0) return;  // an empty dataset (replicated size: every rank returns here)
+  if (rows == 0)
+    return;  // an empty dataset, e.g. an empty plan (a replicated size: every rank
+             // returns here)
   Handle dxpl = collective_transfer();
   const T dummy{};  // HDF5 wants a buffer even for an empty selection
   const herr_t status = H5Dwrite(set.id(), memory_type<T>(), mspace.id(), space.id(), dxpl.id(),

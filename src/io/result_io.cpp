@@ -74,6 +74,10 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
     write_attribute(id, "wall_time", info.wall_time);
     for (const auto& [key, value] : info.extra)
       write_attribute(id, key, value);
+    for (const auto& [key, value] : result.extra)
+      write_attribute(id, key, value);
+    for (const auto& [key, value] : result.extra_text)
+      write_attribute(id, key, value);
 
     const Layout& rows = problem.source.layout;
     h5::write_rows(id, "/solution/f", static_cast<std::uint64_t>(problem.n()), 0,

@@ -9,6 +9,7 @@
 #include "parot/solver/annealed.hpp"
 #include "parot/solver/sinkhorn.hpp"
 #include "parot/solver/sns.hpp"
+#include "parot/solver/sparse.hpp"
 
 namespace parot {
 
@@ -16,6 +17,8 @@ std::string to_string(Reason reason) {
   switch (reason) {
     case Reason::converged_atol:
       return "converged_atol";
+    case Reason::converged_tolerance:
+      return "converged_tolerance";
     case Reason::iterating:
       return "iterating";
     case Reason::diverged_max_it:
@@ -87,7 +90,7 @@ double absolute_reg(const SolveParams& params, double max_cost) {
 }
 
 std::vector<std::string> solver_types() {
-  return {"sinkhorn", "sns"};
+  return {"sinkhorn", "sns", "sparse"};
 }
 
 std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
@@ -101,6 +104,7 @@ std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
               "option -ot_rtol works with -solver sinkhorn or sns, not '", type, "'");
   if (type == "sinkhorn") return std::make_unique<SinkhornSolver>(comm, params);
   if (type == "sns") return std::make_unique<SnsSolver>(comm, params);
+  if (type == "sparse") return std::make_unique<SparseSolver>(comm, params);
   std::string list;
   for (const auto& t : solver_types())
     list += (list.empty() ? "" : ", ") + t;

@@ -188,6 +188,20 @@ BAD_OPTIONS = [
     (["-solver", "sns", "-sns_ksp_type", "nosuchksp"], "nosuchksp"),
     (["-solver", "sns", "-sns_ksp_rtoll", "1e-3"], "unknown option -sns_ksp_rtoll"),
     (["-sns_warmup_it", "5"], "unknown option -sns_warmup_it"),  # not read by sinkhorn
+    (["-solver", "sparse"], "-sparse_k must be given as an integer k >= 1"),
+    (["-solver", "sparse", "-sparse_k", "0"], "-sparse_k must be given as an integer k >= 1"),
+    (["-solver", "sparse", "-sparse_k", "-2"], "-sparse_k must be given as an integer k >= 1"),
+    (["-solver", "sparse", "-sparse_k", "2.5"], "2.5"),
+    (["-solver", "sparse", "-sparse_k", "100000000"], "-sparse_k must be <= n ="),
+    (["-solver", "sparse", "-sparse_k", "2", "-reg", "0"], "-reg must be positive"),
+    (["-solver", "sparse", "-sparse_k", "2", "-reg", "-0.5"], "-reg must be positive"),
+    (["-solver", "sparse", "-sparse_k", "2", "-reg", "nan"], "-reg must be positive"),
+    (["-solver", "sparse", "-sparse_k", "2", "-sparse_formulation", "primal"],
+     "unknown value 'primal'"),
+    (["-solver", "sparse", "-sparse_k", "2", "-sparse_tao_type", "nosuchtao"], "nosuchtao"),
+    (["-solver", "sparse", "-sparse_k", "2", "-sparse_tao_gatoll", "1"],
+     "unknown option -sparse_tao_gatoll"),
+    (["-sparse_k", "2"], "unknown option -sparse_k"),  # not read by sinkhorn
 ]
 
 

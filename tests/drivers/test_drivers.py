@@ -119,6 +119,63 @@ class Drivers(unittest.TestCase):
             c1, c2 = f.attrs["transport_cost"], g.attrs["transport_cost"]
             self.assertLess(abs(c1 - c2), 1e-10 * c2)
 
+    def test_sparse_solver(self):
+        # The clouds problem (40 x 30): at most k non-zeros per column, the reported marginal
+        # errors and <C, T> recomputed here from the written plan and the points.
+        with h5py.File(self.clouds, "r") as f:
+            x, y = f["source/points"][:], f["target/points"][:]
+            a, b = f["source/weights"][:], f["target/weights"][:]
+        a, b = a / a.sum(), b / b.sum()
+        C = ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1)
+        for formulation in ["dual", "semidual"]:
+            for k in [1, 2, 40]:
+                with self.subTest(formulation=formulation, k=k):
+                    out = self.path(f"sparse_{formulation}_{k}.h5")
+                    r = self.solve(self.clouds, out, "-solver", "sparse", "-sparse_k", str(k),
+                                   "-reg", "0.5", "-reg_relative", "-atol", "1e-8",
+                                   "-sparse_formulation", formulation, "-max_it", "500")
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertIn("marginal_error", r.stdout)
+                    with h5py.File(out, "r") as f:
+                        self.assertEqual(f.attrs["solver"], "sparse")
+                        self.assertEqual(f.attrs["sparse_formulation"], formulation)
+                        self.assertEqual(int(f.attrs["sparse_k"]), k)
+                        self.assertEqual(int(f.attrs["nranks"]), ARGS.np)
+                        T = np.zeros(C.shape)
+                        T[f["plan/row"][:], f["plan/col"][:]] = f["plan/value"][:]
+                        self.assertEqual(len(f["plan/value"]), int(f.attrs["plan_nnz"]))
+                        nnz = (T > 0).sum(0)
+                        self.assertLessEqual(nnz.max(), k)
+                        self.assertEqual(nnz.max(), int(f.attrs["max_column_nnz"]))
+                        rows, cols = np.abs(T.sum(1) - a), np.abs(T.sum(0) - b)
+                        self.assertAlmostEqual(f.attrs["source_marginal_error"], rows.sum(),
+                                               delta=1e-12)
+                        self.assertAlmostEqual(f.attrs["target_marginal_error"], cols.sum(),
+                                               delta=1e-12)
+                        self.assertAlmostEqual(f.attrs["source_marginal_error_max"], rows.max(),
+                                               delta=1e-12)
+                        self.assertAlmostEqual(f.attrs["transport_cost"], (T * C).sum(),
+                                               delta=1e-10 * (T * C).sum())
+                        if formulation == "semidual":
+                            self.assertLess(cols.max(), 1e-14)
+                        if k == 40:  # whole columns: quadratically regularized OT, whose
+                            # L-BFGS convergence is slow at this large reg (SciPy's too)
+                            self.assertLess(f.attrs["marginal_error"], 1e-5)
+                            # No truncation: T = [f + g - C]_+ / reg everywhere.
+                            kkt = np.maximum(f["solution/f"][:][:, None] +
+                                             f["solution/g"][:][None, :] - C, 0) / f.attrs["reg"]
+                            self.assertLess(np.abs(kkt - T).max(), 1e-9)
+                        n_hist = len(f["history/iteration"])
+                        self.assertEqual(n_hist, int(f.attrs["iterations"]) + 1)
+        # An empty plan (no iteration from α = β = 0) is written and its errors reported.
+        out = self.path("sparse_empty.h5")
+        r = self.solve(self.clouds, out, "-solver", "sparse", "-sparse_k", "2",
+                       "-sparse_tao_max_it", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(out, "r") as f:
+            self.assertEqual(len(f["plan/value"]), 0)
+            self.assertAlmostEqual(f.attrs["marginal_error"], 2.0, delta=1e-12)
+
     def test_sliced_matches_pot_with_the_same_directions(self):
         import ot
         problem, out = self.path("sliced_pair.h5"), self.path("sliced.h5")
@@ -283,6 +340,12 @@ class Drivers(unittest.TestCase):
             (["-solver", "sns", "-sns_ksp_rtoll", "1e-3"], "unknown option -sns_ksp_rtoll"),
             (["-solver", "sns", "-sns_ksp_type", "nosuchksp"], "nosuchksp"),
             (["-sinkhorn_stored_kernel_max_mb", "-1"], "must be >= 0"),
+            (["-solver", "sparse"], "-sparse_k must be given"),
+            (["-solver", "sparse", "-sparse_k", "0"], "-sparse_k must be given"),
+            (["-solver", "sparse", "-sparse_k", "41"], "-sparse_k must be <= n = 40"),
+            (["-solver", "sparse", "-sparse_k", "2", "-reg", "0"], "-reg must be positive"),
+            (["-solver", "sparse", "-sparse_k", "2", "-sparse_formulation", "primal"],
+             "unknown value 'primal'"),
         ]
         for extra, fragment in cases:
             with self.subTest(extra=extra):

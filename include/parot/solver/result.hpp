@@ -3,6 +3,7 @@
 #pragma once
 
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@ namespace parot {
 
 /// Why a solve stopped. PETSc's sign convention: positive converged, negative did not.
 enum class Reason : int {
-  converged_atol = 1,  ///< marginal L1 error <= atol
+  converged_atol = 1,       ///< marginal L1 error <= atol
+  converged_tolerance = 2,  ///< an inner optimizer's own tolerance (sparse: -sparse_tao_gatol …)
+  converged_rtol = 3,       ///< near-exact mode: certified (upper − lower) / upper <= -ot_rtol
   iterating = 0,
   diverged_max_it = -1,       ///< max_it reached first
   diverged_nan = -2,          ///< a NaN or Inf appeared in the potentials
@@ -20,7 +23,6 @@ enum class Reason : int {
   diverged_line_search = -4,  ///< no step length increased the objective
   diverged_mass_loss = -5,    ///< a point of positive weight carries no plan mass (underflow)
   diverged_reg_floor = -6,    ///< near-exact mode: the smallest reg did not reach -ot_rtol
-  converged_rtol = 2,         ///< near-exact mode: certified (upper − lower) / upper <= -ot_rtol
 };
 std::string to_string(Reason reason);
 inline bool converged(Reason reason) {
@@ -97,6 +99,8 @@ struct SolveResult {
   bool has_plan = false;
   bool has_bounds = false;  ///< near-exact mode (-ot_rtol)
   Bounds bounds;
+  std::map<std::string, double> extra;            ///< solver-specific numeric root attributes
+  std::map<std::string, std::string> extra_text;  ///< solver-specific string root attributes
 };
 
 }  // namespace parot

@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Sparsity-constrained OT (sparse_ot.md §3–§5): dual or semi-dual, L-BFGS by PETSc TAO.
+#include "parot/solver/sparse.hpp"
+
+#include <petsctao.h>
+
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <limits>
+#include <vector>
+
+#include "kernels/dd_sum.hpp"
+#include "kernels/topk.hpp"
+#include "parot/core/comm.hpp"
+#include "parot/core/error.hpp"
+#include "parot/core/log.hpp"
+#include "parot/core/memory.hpp"
+#include "parot/core/options.hpp"
+#include "petsc/petsc_call.hpp"
+#include "petsc/petsc_ptr.hpp"
+
+namespace parot {
+
+namespace {
+
+using TaoPtr = petsc::Ptr<Tao, TaoDestroy>;
+using kernels::DoubleDouble;
+
+// MPI_Allreduce of double-double sums (an MPI datatype of two doubles and a user operation), so
+// that the reduced values do not depend on how the columns are split over the ranks.
+void dd_sum(void* in, void* inout, int* len, MPI_Datatype*) {
+  const auto* x = static_cast<const DoubleDouble*>(in);
+  auto* y = static_cast<DoubleDouble*>(inout);
+  for (int i = 0; i < *len; ++i)
+    kernels::add(y[i], x[i]);
+}
+
+class DoubleDoubleSum {
+ public:
+  DoubleDoubleSum() {
+    MPI_Type_contiguous(2, MPI_DOUBLE, &type_);
+    MPI_Type_commit(&type_);
+    MPI_Op_create(dd_sum, 1, &op_);
+  }
+  ~DoubleDoubleSum() {
+    MPI_Op_free(&op_);
+    MPI_Type_free(&type_);
+  }
+  DoubleDoubleSum(const DoubleDoubleSum&) = delete;
+  DoubleDoubleSum& operator=(const DoubleDoubleSum&) = delete;
+  /// In place over `comm`. @collective{comm}
+  void allreduce(std::vector<DoubleDouble>& v, MPI_Comm comm) const {
+    MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), type_, op_, comm);
+  }
+
+ private:
+  MPI_Datatype type_ = MPI_DATATYPE_NULL;
+  MPI_Op op_ = MPI_OP_NULL;
+};
+
+// Everything an objective/gradient evaluation needs. Buffers are allocated once, before TAO
+// starts, so the callbacks do not allocate.
+struct Context {
+  MPI_Comm comm = MPI_COMM_NULL;
+  bool dual = true;
+  lindex n = 0, m = 0, jb = 0, mr = 0, k = 1;
+  double gamma = 1;
+  const double* ct = nullptr;  // mr × n: row jl is column jb + jl of C
+  const Vector* a = nullptr;   // whole source weights (replicated)
+  const Vector* b = nullptr;   // target weights (replicated)
+  std::vector<double> s, v, val;
+  std::vector<DoubleDouble> red;
+  const DoubleDoubleSum* sum = nullptr;
+  std::vector<lindex> idx;
+  long evaluations = 0;
+  bool nonfinite = false;
+  std::exception_ptr error;
+  // History.
+  SolveResult* result = nullptr;
+  bool monitor = false;
+  long check_every = 1;
+  double atol = 0, t0 = 0;
+};
+
+// Column jl of the recovered plan at z: its non-zeros in c.idx/c.val (count `nnz`), the dual
+// potential g_j, and the column's term of the objective (δ_Ω for the dual, b_j max_Ω for the
+// semi-dual).
+double plan_column(Context& c, lindex jl, const double* z, lindex& nnz, double& g_j) {
+  const lindex n = c.n;
+  const gindex j = c.jb + jl;
+  const double* cj = c.ct + jl * n;
+  double* s = c.s.data();
+  if (c.dual) {
+    const double beta = z[n + j];
+    for (lindex i = 0; i < n; ++i)
+      s[i] = z[i] + beta - cj[i];
+    g_j = beta;
+    return kernels::sparse_delta(s, n, c.k, c.gamma, c.idx.data(), c.val.data(), &nnz);
+  }
+  const double bj = (*c.b)[j];
+  if (!(bj > 0)) {  // an empty column: no mass, no term
+    nnz = 0;
+    g_j = 0.0;  // −∞ in the solution, set after the reduction
+    return 0.0;
+  }
+  for (lindex i = 0; i < n; ++i)
+    s[i] = z[i] - cj[i];
+  double tau = 0;
+  const double value = kernels::sparse_max_omega(s, n, c.k, c.gamma * bj, c.v.data(), c.idx.data(),
+                                                 c.val.data(), &nnz, &tau);
+  for (lindex q = 0; q < nnz; ++q)
+    c.val[q] *= bj;
+  g_j = -c.gamma * bj * tau;
+  return bj * value;
+}
+
+// −D and −∇D (or −S, −∇S): one pass over the rank's columns, one MPI_Allreduce.
+PetscErrorCode form_function_gradient(Tao, Vec X, PetscReal* f, Vec G, void* ptr) {
+  auto& c = *static_cast<Context*>(ptr);
+  try {
+    const PetscScalar* x = nullptr;
+    PetscScalar* g = nullptr;
+    PetscCall(VecGetArrayRead(X, &x));
+    std::fill(c.red.begin(), c.red.end(), DoubleDouble{});
+    DoubleDouble part;
+    for (lindex jl = 0; jl < c.mr; ++jl) {
+      lindex nnz = 0;
+      double g_j = 0;
+      kernels::add(part, plan_column(c, jl, x, nnz, g_j));
+      double col = 0;
+      for (lindex q = 0; q < nnz; ++q) {
+        kernels::add(c.red[static_cast<std::size_t>(c.idx[q])], c.val[q]);
+        col += c.val[q];
+      }
+      if (c.dual) c.red[static_cast<std::size_t>(c.n + c.jb + jl)] = DoubleDouble{col, 0.0};
+    }
+    c.red.back() = part;
+    c.sum->allreduce(c.red, c.comm);
+    PetscCall(VecGetArray(G, &g));
+    const Vector& a = *c.a;
+    const Vector& b = *c.b;
+    double lin = 0;
+    for (lindex i = 0; i < c.n; ++i) {
+      lin += a[i] * x[i];
+      g[i] = c.red[static_cast<std::size_t>(i)].value() - a[i];
+    }
+    if (c.dual)
+      for (lindex j = 0; j < c.m; ++j) {
+        lin += b[j] * x[c.n + j];
+        g[c.n + j] = c.red[static_cast<std::size_t>(c.n + j)].value() - b[j];
+      }
+    const double objective = lin - c.red.back().value();
+    *f = -objective;
+    PetscCall(VecRestoreArray(G, &g));
+    PetscCall(VecRestoreArrayRead(X, &x));
+    ++c.evaluations;
+    if (!std::isfinite(objective)) c.nonfinite = true;
+  } catch (...) {  // no exception may cross the callback (only bad_alloc is possible here)
+    c.error = std::current_exception();
+    return PETSC_ERR_LIB;
+  }
+  return 0;
+}
+
+// One history record per TAO iteration (iteration 0 included).
+PetscErrorCode monitor(Tao tao, void* ptr) {
+  auto& c = *static_cast<Context*>(ptr);
+  PetscInt its = 0;
+  PetscReal f = 0, gnorm = 0, cnorm = 0, xdiff = 0, g1 = 0;
+  TaoConvergedReason reason;
+  PetscCall(TaoGetSolutionStatus(tao, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
+  Vec G = nullptr;
+  PetscCall(TaoGetGradient(tao, &G, nullptr, nullptr));
+  PetscCall(VecNorm(G, NORM_1, &g1));
+  IterationRecord record;
+  record.iteration = its;
+  record.reg = c.gamma;
+  record.marginal_error = g1;
+  record.objective = -f;
+  record.step = xdiff;
+  record.inner_iterations = 0;
+  record.wall_time = wall_time() - c.t0;
+  try {
+    c.result->history.push_back(record);
+  } catch (...) {
+    c.error = std::current_exception();
+    return PETSC_ERR_LIB;
+  }
+  if (c.monitor && its % c.check_every == 0 && comm_rank(c.comm) == 0) {
+    std::printf("%8ld  sparse  error %.6e  objective %.15e  step %.3g  %.3f s\n",
+                static_cast<long>(its), g1, -f, xdiff, record.wall_time);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+// TAO's default test (iteration and evaluation caps, -sparse_tao_gatol …), then parot's
+// criterion: the marginal L1 error of the recovered plan, ‖gradient‖₁ <= atol.
+PetscErrorCode convergence_test(Tao tao, void* ptr) {
+  auto& c = *static_cast<Context*>(ptr);
+  PetscCall(TaoDefaultConvergenceTest(tao, nullptr));
+  TaoConvergedReason reason;
+  PetscCall(TaoGetConvergedReason(tao, &reason));
+  if (reason != TAO_CONTINUE_ITERATING) return 0;
+  Vec G = nullptr;
+  PetscReal g1 = 0;
+  PetscCall(TaoGetGradient(tao, &G, nullptr, nullptr));
+  PetscCall(VecNorm(G, NORM_1, &g1));
+  if (g1 <= c.atol) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  return 0;
+}
+
+Reason reason_of(TaoConvergedReason r) {
+  switch (r) {
+    case TAO_CONVERGED_USER:
+      return Reason::converged_atol;
+    case TAO_CONVERGED_GATOL:
+    case TAO_CONVERGED_GRTOL:
+    case TAO_CONVERGED_GTTOL:
+    case TAO_CONVERGED_STEPTOL:
+    case TAO_CONVERGED_MINF:
+      return Reason::converged_tolerance;
+    case TAO_DIVERGED_MAXITS:
+    case TAO_DIVERGED_MAXFCN:
+      return Reason::diverged_max_it;
+    case TAO_DIVERGED_NAN:
+      return Reason::diverged_nan;
+    case TAO_DIVERGED_LS_FAILURE:
+      return Reason::diverged_line_search;
+    default:
+      return Reason::diverged_stalled;
+  }
+}
+
+void configure_tao(Tao tao, const SolveParams& params) {
+  PAROT_PETSC_CALL(TaoSetOptionsPrefix(tao, "sparse_"));
+  PAROT_PETSC_CALL(TaoSetType(tao, TAOLMVM));
+  // Only -atol (through convergence_test) stops by default; -sparse_tao_gatol etc. may add more.
+  PAROT_PETSC_CALL(TaoSetTolerances(tao, 0.0, 0.0, 0.0));
+  const long max_it = std::min(params.max_it, static_cast<long>(INT_MAX / 100));
+  PAROT_PETSC_CALL(TaoSetMaximumIterations(tao, static_cast<PetscInt>(max_it)));
+  PAROT_PETSC_CALL(TaoSetMaximumFunctionEvaluations(tao, static_cast<PetscInt>(50 * max_it + 100)));
+}
+
+// The columns [cols.begin, cols.end) of the n × m cost on this rank, column-major (m_r × n),
+// from the row blocks of every rank: one MPI_Alltoallv.
+std::vector<double> column_block(const Problem& problem, const Layout& cols) {
+  MPI_Comm comm = problem.comm();
+  const int P = comm_size(comm);
+  const Layout& rows = problem.source.layout;
+  const lindex nl = rows.local_size(), m = problem.m(), n = problem.n();
+  std::vector<double> tile(static_cast<std::size_t>(nl * m));
+  if (nl > 0) problem.cost.tile(0, nl, 0, m, tile.data(), m);
+  std::vector<int> scount(P), sdispl(P), rcount(P), rdispl(P);
+  std::vector<double> send(tile.size());
+  std::size_t pos = 0;
+  for (int q = 0; q < P; ++q) {
+    sdispl[q] = static_cast<int>(pos);
+    for (gindex j = cols.offsets()[q]; j < cols.offsets()[q + 1]; ++j)
+      for (lindex i = 0; i < nl; ++i)
+        send[pos++] = tile[static_cast<std::size_t>(i * m + j)];
+    scount[q] = static_cast<int>(pos) - sdispl[q];
+  }
+  const lindex mr = cols.local_size();
+  std::vector<double> recv(static_cast<std::size_t>(mr * n));
+  for (int p = 0, off = 0; p < P; ++p) {
+    rcount[p] = static_cast<int>(mr * (rows.offsets()[p + 1] - rows.offsets()[p]));
+    rdispl[p] = off;
+    off += rcount[p];
+  }
+  tile.clear();
+  tile.shrink_to_fit();
+  MPI_Alltoallv(send.data(), scount.data(), sdispl.data(), MPI_DOUBLE, recv.data(), rcount.data(),
+                rdispl.data(), MPI_DOUBLE, comm);
+  std::vector<double> ct(recv.size());
+  for (int p = 0; p < P; ++p) {
+    const gindex r0 = rows.offsets()[p], np = rows.offsets()[p + 1] - r0;
+    const double* block = recv.data() + rdispl[p];
+    for (lindex jl = 0; jl < mr; ++jl)
+      for (lindex i = 0; i < np; ++i)
+        ct[static_cast<std::size_t>(jl * n + r0 + i)] = block[jl * np + i];
+  }
+  return ct;
+}
+
+// The whole vector of a distributed one, on every rank.
+Vector all_gather(const Layout& layout, const Vector& local) {
+  MPI_Comm comm = layout.comm();
+  const int P = comm_size(comm);
+  std::vector<int> count(P), displ(P);
+  for (int r = 0; r < P; ++r) {
+    count[r] = static_cast<int>(layout.offsets()[r + 1] - layout.offsets()[r]);
+    displ[r] = static_cast<int>(layout.offsets()[r]);
+  }
+  Vector out(layout.global_size());
+  MPI_Allgatherv(local.data(), static_cast<int>(layout.local_size()), MPI_DOUBLE, out.data(),
+                 count.data(), displ.data(), MPI_DOUBLE, comm);
+  return out;
+}
+
+}  // namespace
+
+void validate(const SparseParams& p) {
+  PAROT_CHECK(p.k >= 1, InvalidArgument,
+              "option -sparse_k must be given as an integer k >= 1 (at most k non-zeros per "
+              "column, k <= n), got ",
+              p.k);
+  PAROT_CHECK(p.formulation == "dual" || p.formulation == "semidual", InvalidArgument,
+              "option -sparse_formulation must be dual or semidual, got '", p.formulation, "'");
+}
+
+SparseSolver::SparseSolver(MPI_Comm comm, SolveParams params, SparseParams sparse)
+    : comm_(comm), sparse_(std::move(sparse)) {
+  params_ = params;
+}
+
+SparseSolver::~SparseSolver() = default;
+
+void SparseSolver::set_from_options() {
+  OptionsBlock block(comm_, "sparse_", "sparsity-constrained OT options");
+  block.integer("k", "at most k non-zeros per column of the plan (1 <= k <= n; required)",
+                sparse_.k);
+  block.choice("formulation", "maximize the dual or the semi-dual", {"dual", "semidual"},
+               sparse_.formulation);
+  block.read();
+  if (help_requested() && sparse_.k == 0) sparse_.k = 1;  // -help lists keys; nothing is solved
+  validate(sparse_);
+  // A scratch TAO reads the -sparse_tao_* keys now: they count as used, bad values fail early.
+  TaoPtr tao;
+  PAROT_PETSC_CALL(TaoCreate(PETSC_COMM_SELF, tao.out()));
+  configure_tao(tao.get(), params_);
+  PAROT_PETSC_CALL_COLLECTIVE(TaoSetFromOptions(tao.get()));
+  // Keys read only at set-up or solve time (-sparse_tao_view): set up the scratch TAO on a
+  // one-element problem, query the view key.
+  petsc::VecPtr x;
+  PAROT_PETSC_CALL(VecCreateSeq(PETSC_COMM_SELF, 1, x.out()));
+  PAROT_PETSC_CALL(TaoSetSolution(tao.get(), x.get()));
+  PAROT_PETSC_CALL_COLLECTIVE(TaoSetUp(tao.get()));
+  PetscBool flag = PETSC_FALSE;
+  PAROT_PETSC_CALL(PetscOptionsHasName(nullptr, "sparse_", "-tao_view", &flag));
+}
+
+SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
+  validate(params_);
+  validate(sparse_);
+  MPI_Comm comm = problem.comm();
+  const double t0 = wall_time();
+  const gindex N = problem.n(), M = problem.m();
+  PAROT_CHECK(sparse_.k <= N, InvalidArgument, "option -sparse_k must be <= n = ", N,
+              " (the number of source points, i.e. rows of each column), got ", sparse_.k);
+  const bool dual = sparse_.formulation == "dual";
+  const gindex dim = dual ? N + M : N;
+  PAROT_CHECK(dim < INT_MAX / 2, InvalidArgument,
+              "the sparse solver needs n + m < 2^30 (32-bit PETSc indices), got n = ", N,
+              ", m = ", M);
+
+  SolveResult result;
+  result.solver = type();
+  result.max_cost = problem.cost.max_value(comm);
+  double gamma = params_.reg;
+  if (gamma < 0)
+    gamma = 0.01 * result.max_cost;
+  else if (params_.reg_relative)
+    gamma *= result.max_cost;
+  PAROT_CHECK(std::isfinite(gamma) && gamma > 0, InvalidArgument,
+              "the regularization γ (-reg) must be positive and finite; the largest cost is ",
+              result.max_cost, ", which gives reg = ", gamma, " (give an absolute -reg)");
+  result.reg = gamma;
+  result.reg_relative = result.max_cost > 0 ? gamma / result.max_cost : 0;
+
+  const Layout cols = Layout::uniform(comm, M);
+  const lindex nl = problem.source.layout.local_size(), mr = cols.local_size();
+  {  // MPI counts of the cost transposition are ints (replicated sizes: a collective check)
+    gindex most_rows = 0, most_cols = 0;
+    for (int r = 0; r < comm_size(comm); ++r) {
+      most_rows = std::max(
+          most_rows, problem.source.layout.offsets()[r + 1] - problem.source.layout.offsets()[r]);
+      most_cols = std::max(most_cols, cols.offsets()[r + 1] - cols.offsets()[r]);
+    }
+    PAROT_CHECK(most_rows * M < INT_MAX && most_cols * N < INT_MAX, InvalidArgument,
+                "the sparse solver's cost blocks must have < 2^31 entries per rank (n = ", N,
+                ", m = ", M, "); use more ranks");
+  }
+  check_memory(comm,
+               8.0 * static_cast<double>(N) * static_cast<double>(mr) * 2 +
+                   16.0 * static_cast<double>(nl) * static_cast<double>(M) +
+                   8.0 * 12 * static_cast<double>(dim),
+               "the sparse solver's column block of the cost (16 n m / P bytes during setup)");
+  const std::vector<double> ct = column_block(problem, cols);
+  const Vector a = all_gather(problem.source.layout, problem.source.weights);
+  const Vector& b = problem.target.weights;
+
+  Context c;
+  c.comm = comm;
+  c.dual = dual;
+  c.n = N;
+  c.m = M;
+  c.jb = cols.begin();
+  c.mr = mr;
+  c.k = sparse_.k;
+  c.gamma = gamma;
+  c.ct = ct.data();
+  c.a = &a;
+  c.b = &b;
+  c.s.resize(static_cast<std::size_t>(N));
+  c.v.resize(static_cast<std::size_t>(N));
+  c.idx.resize(static_cast<std::size_t>(N));
+  c.val.resize(static_cast<std::size_t>(N));
+  c.red.resize(static_cast<std::size_t>(dim + 1));
+  const DoubleDoubleSum dd;
+  c.sum = &dd;
+  c.result = &result;
+  c.monitor = params_.monitor;
+  c.check_every = params_.check_every;
+  c.atol = params_.atol;
+  c.t0 = t0;
+
+  // The unknowns, replicated: α (and β), from the given potentials if they are sized.
+  petsc::VecPtr z;
+  PAROT_PETSC_CALL(VecCreateSeq(PETSC_COMM_SELF, static_cast<PetscInt>(dim), z.out()));
+  PAROT_PETSC_CALL(VecSet(z.get(), 0.0));
+  const bool sized = solution.f.size() == nl && solution.f.allFinite() && solution.g.size() == M;
+  const bool warm = allreduce_min(comm, sized ? 1.0 : 0.0) > 0 && (!dual || solution.g.allFinite());
+  if (warm) {
+    const Vector alpha = all_gather(problem.source.layout, solution.f);
+    petsc::VecArray zz(z.get());
+    for (gindex i = 0; i < N; ++i)
+      zz[static_cast<PetscInt>(i)] = alpha[i];
+    if (dual)
+      for (gindex j = 0; j < M; ++j)
+        zz[static_cast<PetscInt>(N + j)] = solution.g[j];
+  }
+
+  TaoPtr tao;
+  PAROT_PETSC_CALL(TaoCreate(PETSC_COMM_SELF, tao.out()));
+  configure_tao(tao.get(), params_);
+  PAROT_PETSC_CALL(TaoSetSolution(tao.get(), z.get()));
+  PAROT_PETSC_CALL(TaoSetObjectiveAndGradient(tao.get(), nullptr, form_function_gradient, &c));
+  PAROT_PETSC_CALL(TaoSetConvergenceTest(tao.get(), convergence_test, &c));
+  PAROT_PETSC_CALL(TaoSetMonitor(tao.get(), monitor, &c, nullptr));
+  // Always: TAO's defaults are completed by TaoSetFromOptions (the LMVM matrix, line search).
+  PAROT_PETSC_CALL_COLLECTIVE(TaoSetFromOptions(tao.get()));
+  const PetscErrorCode code = TaoSolve(tao.get());
+  if (c.error) std::rethrow_exception(c.error);
+  Reason reason = Reason::iterating;
+  if (code != 0 && c.nonfinite) {  // TAO stops with an error on Inf/NaN; the flag is replicated
+    reason = Reason::diverged_nan;
+  } else {
+    petsc::check(code, false, "TaoSolve");
+    TaoConvergedReason tr;
+    PAROT_PETSC_CALL(TaoGetConvergedReason(tao.get(), &tr));
+    reason = reason_of(tr);
+    result.extra_text["tao_reason"] = TaoConvergedReasons[tr];
+  }
+  PetscInt its = 0;
+  PAROT_PETSC_CALL(TaoGetIterationNumber(tao.get(), &its));
+  TaoType tao_type = nullptr;
+  PAROT_PETSC_CALL(TaoGetType(tao.get(), &tao_type));
+  result.extra_text["tao_type"] = tao_type ? tao_type : "";
+
+  // Plan recovery at the final point, with ⟨C, T⟩, marginals and g: one reduction.
+  std::vector<double> zc(static_cast<std::size_t>(dim));
+  {
+    petsc::VecArray zz(z.get());
+    std::copy(zz.data(), zz.data() + dim, zc.begin());
+  }
+  const double threshold = std::max(params_.plan_threshold, 0.0);
+  std::vector<DoubleDouble> sums(static_cast<std::size_t>(N + 2 * M + 4));
+  DoubleDouble* row = sums.data();
+  DoubleDouble* col = row + N;
+  DoubleDouble* gpot = col + M;
+  DoubleDouble* scal = gpot + M;  // cost, objective part, mass, non-zeros
+  double max_nnz = 0;
+  SparsePlan& plan = result.plan;
+  for (lindex jl = 0; jl < mr; ++jl) {
+    const gindex j = cols.begin() + jl;
+    lindex nnz = 0;
+    double g_j = 0;
+    kernels::add(scal[1], plan_column(c, jl, zc.data(), nnz, g_j));
+    gpot[j] = DoubleDouble{g_j, 0.0};
+    max_nnz = std::max(max_nnz, static_cast<double>(nnz));
+    for (lindex q = 0; q < nnz; ++q) {
+      const lindex i = c.idx[q];
+      const double t = c.val[q];
+      kernels::add(row[i], t);
+      kernels::add(col[j], t);
+      kernels::add(scal[0], t * ct[static_cast<std::size_t>(jl * N + i)]);
+      kernels::add(scal[2], t);
+      kernels::add(scal[3], 1.0);
+      if (t > threshold) {
+        plan.row.push_back(i);
+        plan.col.push_back(j);
+        plan.value.push_back(t);
+      }
+    }
+  }
+  dd.allreduce(sums, comm);
+  max_nnz = allreduce_max(comm, max_nnz);
+  double src = 0, tgt = 0, src_max = 0, tgt_max = 0, lin = 0;
+  for (gindex i = 0; i < N; ++i) {
+    const double e = std::abs(row[i].value() - a[i]);
+    src += e;
+    src_max = std::max(src_max, e);
+    lin += a[i] * zc[static_cast<std::size_t>(i)];
+  }
+  for (gindex j = 0; j < M; ++j) {
+    const double e = std::abs(col[j].value() - b[j]);
+    tgt += e;
+    tgt_max = std::max(tgt_max, e);
+    if (dual) lin += b[j] * zc[static_cast<std::size_t>(N + j)];
+  }
+
+  solution.f.resize(nl);
+  for (lindex i = 0; i < nl; ++i)
+    solution.f[i] = zc[static_cast<std::size_t>(problem.source.layout.begin() + i)];
+  solution.g.resize(M);
+  for (gindex j = 0; j < M; ++j)
+    solution.g[j] = dual || b[j] > 0 ? gpot[j].value() : -std::numeric_limits<double>::infinity();
+
+  result.reason = reason;
+  result.iterations = its;
+  result.transport_cost = scal[0].value();
+  result.objective = lin - scal[1].value();
+  result.plan_mass = scal[2].value();
+  result.source_marginal_error = src;
+  result.target_marginal_error = tgt;
+  result.marginal_error = src + tgt;
+  result.has_plan = true;
+  result.extra["sparse_k"] = static_cast<double>(sparse_.k);
+  result.extra_text["sparse_formulation"] = sparse_.formulation;
+  result.extra["max_column_nnz"] = max_nnz;
+  result.extra["plan_nnz"] = scal[3].value();
+  result.extra["source_marginal_error_max"] = src_max;
+  result.extra["target_marginal_error_max"] = tgt_max;
+  result.extra["function_evaluations"] = static_cast<double>(c.evaluations);
+  result.solve_time = allreduce_max(comm, wall_time() - t0);
+  if (params_.error_if_not_converged && !converged(reason))
+    throw NotConverged(detail::cat("sparse OT did not converge: ", to_string(reason), " after ",
+                                   its, " iterations (marginal error ", result.marginal_error, ")"),
+                       true);
+  return result;
+}
+
+}  // namespace parot

@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Generates the sparsity-constrained OT reference problems of sparse_ot.md §6 and their references.
+"""Make the reference problems and values for parot's sparse OT tests (sparse_ot.md §6).
+
+Writes next to this script:
+
+  sparse_pot2d_problem.h5  sparse_ot.md §6.1 (POT's unit-test case): 100 points
+                           numpy.random.RandomState(0).randn(100, 2), source = target, uniform
+                           weights, cost sqeuclidean (from the points, not normalized)
+  sparse_1d_problem.h5     sparse_ot.md §6.2: n = m = 100 bins x_i = i, Gaussian histograms
+                           (means 20 and 60, std 5 and 10), explicit cost
+                           /cost = (x_i - x_j)^2 / max
+  sparse_reference.h5      one group per case (/pot2d, /1d) with
+      attributes emd_cost (exact OT cost <C, T> by ot.emd), qot_cost, qot_objective (quadratic OT,
+                 gamma as below, by POT's ot.smooth.smooth_ot_dual, reg_type 'l2': the k = n
+                 limit), gamma, k_ref
+      /qot_plan  [n, m] the quadratically regularized plan of POT
+      /<formulation>_k<k> groups (numpy + SciPy L-BFGS-B re-implementation of sparse_ot.md §2-4,
+                 independent of parot's C++): attributes source_marginal_error,
+                 target_marginal_error (L1), source_marginal_error_max,
+                 target_marginal_error_max (entrywise), transport_cost, max_column_nnz,
+                 objective, iterations
+
+POT 0.8.2 (Debian 12's python3-pot) has no sparsity-constrained regularizer, hence the
+re-implementation. Its numbers depend on the optimizer path: tests assert properties and loose
+agreement, not digits.
+
+Usage:  /usr/bin/python3 tests/data/make_sparse_reference.py
+"""
+import os
+
+import h5py
+import numpy as np
+import ot
+from scipy.optimize import minimize
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write_problem(path, a, b, name, X=None, Y=None, C=None):
+    with h5py.File(path, "w") as h5:
+        h5.attrs["format"] = "parot-problem"
+        h5.attrs["format_version"] = np.int64(1)
+        h5.attrs["name"] = name
+        h5.attrs["n"] = np.int64(len(a))
+        h5.attrs["m"] = np.int64(len(b))
+        h5.create_dataset("source/weights", data=a.astype(np.float64))
+        h5.create_dataset("target/weights", data=b.astype(np.float64))
+        if C is not None:
+            h5.attrs["cost"] = "matrix"
+            h5.create_dataset("cost", data=C.astype(np.float64))
+        else:
+            h5.attrs["cost"] = "sqeuclidean"
+            h5.attrs["p"] = 2.0
+            h5.attrs["d"] = np.int64(X.shape[1])
+            h5.create_dataset("source/points", data=X.astype(np.float64))
+            h5.create_dataset("target/points", data=Y.astype(np.float64))
+
+
+def topk_mask(S, k):
+    """Boolean mask of the k largest entries of every column of S."""
+    n = S.shape[0]
+    if k >= n:
+        return np.ones_like(S, dtype=bool)
+    idx = np.argpartition(-S, k - 1, axis=0)[:k]
+    mask = np.zeros_like(S, dtype=bool)
+    np.put_along_axis(mask, idx, True, axis=0)
+    return mask
+
+
+def delta_omega(S, gamma, k):
+    P = np.maximum(S, 0) * topk_mask(S, k)
+    return np.sum(P * P, axis=0) / (2 * gamma), P / gamma
+
+
+def sparse_projection(V, k):
+    """P_{Delta,k} column by column (sparse_ot.md §2.2)."""
+    T = np.zeros_like(V)
+    for j in range(V.shape[1]):
+        v = V[:, j]
+        top = np.argsort(-v, kind="stable")[:k]
+        u = v[top]
+        css = np.cumsum(u) - 1.0
+        r = np.arange(1, len(u) + 1)
+        rho = np.nonzero(u - css / r > 0)[0][-1]
+        tau = css[rho] / (rho + 1)
+        T[top, j] = np.maximum(u - tau, 0)
+    return T
+
+
+def max_omega(S, b, gamma, k):
+    G = sparse_projection(S / (b * gamma), k)
+    val = np.sum(S * G, axis=0) - 0.5 * gamma * b * np.sum(G * G, axis=0)
+    return val, G
+
+
+def solve(a, b, C, gamma, k, formulation, tol, maxiter):
+    n, m = C.shape
+    if formulation == "dual":
+        def fg(z):
+            al, be = z[:n], z[n:]
+            val, T = delta_omega(al[:, None] + be[None, :] - C, gamma, k)
+            obj = a @ al + b @ be - val.sum()
+            return -obj, -np.concatenate([a - T.sum(1), b - T.sum(0)])
+        z0 = np.zeros(n + m)
+    else:
+        def fg(al):
+            val, G = max_omega(al[:, None] - C, b, gamma, k)
+            T = G * b
+            return -(a @ al - b @ val), -(a - T.sum(1))
+        z0 = np.zeros(n)
+    res = minimize(fg, z0, jac=True, method="L-BFGS-B", tol=tol, options=dict(maxiter=maxiter))
+    z = res.x
+    if formulation == "dual":
+        T = delta_omega(z[:n, None] + z[None, n:] - C, gamma, k)[1]
+    else:
+        T = max_omega(z[:, None] - C, b, gamma, k)[1] * b
+    return T, -res.fun, res.nit
+
+
+def reference(group, a, b, C, gamma, ks, tol, maxiter):
+    group.attrs["emd_cost"] = float(ot.emd2(a, b, C, numItermax=10**7))
+    Tq = ot.smooth.smooth_ot_dual(a, b, C, gamma, reg_type="l2", stopThr=1e-14, numItermax=20000)
+    group.attrs["gamma"] = gamma
+    group.attrs["qot_cost"] = float(np.sum(Tq * C))
+    group.attrs["qot_objective"] = float(np.sum(Tq * C) + 0.5 * gamma * np.sum(Tq * Tq))
+    group.attrs["qot_max_column_nnz"] = int((Tq > 0).sum(0).max())
+    group.create_dataset("qot_plan", data=Tq)
+    for formulation in ("dual", "semidual"):
+        for k in ks:
+            T, obj, nit = solve(a, b, C, gamma, k, formulation, tol, maxiter)
+            g = group.create_group(f"{formulation}_k{k}")
+            rows, cols = np.abs(T.sum(1) - a), np.abs(T.sum(0) - b)
+            g.attrs.update(dict(
+                source_marginal_error=rows.sum(), target_marginal_error=cols.sum(),
+                source_marginal_error_max=rows.max(), target_marginal_error_max=cols.max(),
+                transport_cost=float(np.sum(T * C)), max_column_nnz=int((T > 0).sum(0).max()),
+                objective=obj, iterations=nit))
+            print(f"{group.name} {formulation} k={k}: rows {rows.sum():.3e} (max {rows.max():.2e})"
+                  f" cols {cols.sum():.3e} (max {cols.max():.2e}) cost {np.sum(T * C):.6f}"
+                  f" nnz {int((T > 0).sum(0).max())} it {nit}")
+
+
+def main():
+    with h5py.File(os.path.join(HERE, "sparse_reference.h5"), "w") as ref:
+        # §6.1: POT's unit-test case.
+        X = np.random.RandomState(0).randn(100, 2)
+        a = np.full(100, 1.0 / 100)
+        write_problem(os.path.join(HERE, "sparse_pot2d_problem.h5"), a, a,
+                      "sparse_ot.md 6.1: RandomState(0).randn(100, 2), source = target", X=X, Y=X)
+        C = ot.dist(X, X)  # squared Euclidean
+        reference(ref.create_group("pot2d"), a, a, C, 1.0, [2, 100], 1e-10, 500)
+
+        # §6.2: the 1-D example.
+        x = np.arange(100, dtype=np.float64)
+        a = np.exp(-(x - 20) ** 2 / (2 * 5.0 ** 2))
+        b = np.exp(-(x - 60) ** 2 / (2 * 10.0 ** 2))
+        a, b = a / a.sum(), b / b.sum()
+        C = (x[:, None] - x[None, :]) ** 2
+        C /= C.max()
+        write_problem(os.path.join(HERE, "sparse_1d_problem.h5"), a, b,
+                      "sparse_ot.md 6.2: 1-D Gaussians, C = (x_i - x_j)^2 / max", C=C)
+        reference(ref.create_group("1d"), a, b, C, 0.1, [1, 2, 3, 5, 100], 1e-9, 2000)
+
+
+if __name__ == "__main__":
+    main()

@@ -278,6 +278,16 @@ print("\n".join(bad) if bad else "HDF5 results OK")
 sys.exit(1 if bad else 0)
 EOF
 
+# The scaling arrays' run directories summarized by jobs/scaling.py collect.
+if /usr/bin/python3 "$root/jobs/scaling.py" collect "$work/runs/strong-${job_of[strong]}"_* \
+  "$work/runs/weak-${job_of[weak]}"_* --csv "$work/scaling.csv" --plots "$work/plots"; then
+  rows=$(($(wc -l <"$work/scaling.csv") - 1))
+  [[ $rows == 4 ]] || fail "scaling.py collect: $rows rows, expected 4"
+  [[ -s $work/plots/efficiency.png ]] || fail "scaling.py collect: no efficiency.png"
+else
+  fail "scaling.py collect"
+fi
+
 if ((failures)); then
   echo "slurm test: $failures failure(s); daemon logs in $work" >&2
   exit 1

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
 # Template for a real cluster: copy to jobs/env/<cluster>.sh, adapt, and submit with
 # PAROT_CLUSTER=<cluster> sbatch ... (the batch scripts source jobs/env/$PAROT_CLUSTER.sh).
 # module purge

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
 # Cluster environment: the single-node test cluster (tests/slurm) and any Debian 12 machine where
 # parot was built in build/ and jobs run as root. This is the only cluster-specific file a batch
 # script reads; copy it to jobs/env/<cluster>.sh for another machine (see example-cluster.sh).

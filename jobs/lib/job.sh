@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
 # Sourced by the batch scripts in jobs/ (after `set -euo pipefail`). Provides:
 #   parot_job_init NAME OPTIONS_FILE  cluster environment, run directory, provenance
 #   parot_checkpoint_args             -checkpoint/-restart for parot-solve (PAROT_CHECKPOINT=1)
@@ -65,7 +66,7 @@ parot_job_init() {
     env | grep '^SLURM_' | sort || true
   } >>"$RUNDIR/provenance.txt"
   # The batch script as SLURM ran it ($0 is its spool copy).
-  [[ -f $0 ]] && cp "$0" "$RUNDIR/job-script.sh" 2>/dev/null || true
+  if [[ -f $0 ]]; then cp "$0" "$RUNDIR/job-script.sh" 2>/dev/null || true; fi
   echo "parot: run directory $RUNDIR"
 }
 

@@ -58,6 +58,7 @@ stop_pid() {
 cleanup() {
   local rc=$?
   set +e
+  # shellcheck disable=SC2086  # a list of job ids
   if [[ -n ${submitted:-} ]]; then scancel $submitted 2>/dev/null; fi
   for pid in "${started_pids[@]}"; do stop_pid "$pid"; done
   ((${#started_pids[@]})) && note "daemons stopped (PIDs ${started_pids[*]})"
@@ -180,6 +181,7 @@ while [[ -n $(squeue -h -j "${submitted// /,}" -o %i 2>/dev/null | head -1) ]]; 
   if ((SECONDS >= deadline)); then
     fail "jobs still queued or running after ${job_timeout}s:"
     squeue >&2 || true
+    # shellcheck disable=SC2086
     scancel $submitted || true
     break
   fi

@@ -41,8 +41,9 @@ for r in rows:
     if not float(r["solve_time"]) > 0:
         bad.append(f"{tag}: solve_time {r['solve_time']}")
     if r["solver"] == "sliced":
-        if not (float(r["sw"]) > 0 and int(r["slices"]) > 0):
-            bad.append(f"{tag}: sw {r['sw']}, slices {r['slices']}")
+        want_l = 128 if r["kind"] == "strong" else 64 * int(r["ranks"])
+        if not (float(r["sw"]) > 0 and int(r["slices"]) == want_l):
+            bad.append(f"{tag}: sw {r['sw']}, slices {r['slices']} (expected {want_l})")
         continue
     if r["reason"] != "converged_atol":
         bad.append(f"{tag}: reason {r['reason']}")
@@ -51,7 +52,7 @@ for r in rows:
                    f"allreduces {r['allreduce_count']}")
     if not 0 <= float(r["comm_share"]) <= 1.5:
         bad.append(f"{tag}: comm_share {r['comm_share']}")
-    n_expect = 240 if r["kind"] == "strong" else 120 * int(r["ranks"])
+    n_expect = 240 if r["kind"] == "strong" else 120 * int(r["ranks"])  # entropic rows only
     if int(r["n"]) != n_expect:
         bad.append(f"{tag}: n {r['n']}, expected {n_expect}")
 for name in ("time", "speedup", "efficiency", "iterations", "comm_share"):

@@ -34,6 +34,18 @@ for tool in munged munge unmunge slurmctld slurmd sbatch squeue scontrol scancel
   fi
 done
 
+# Daemons left by an earlier run of this test that was killed (CTest's timeout sends SIGKILL, so
+# no trap ran): stop them by the PIDs in their PID files, if they still run our configuration.
+for pidfile in "$work"/slurmd.pid "$work"/slurmctld.pid; do
+  [[ -s $pidfile ]] || continue
+  pid=$(cat "$pidfile")
+  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-f $work/slurm.conf"; then
+    echo "stopping a leftover $(basename "$pidfile" .pid) (PID $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+done
 rm -rf "$work"
 mkdir -p "$work"/{state,spool,logs,runs,stub}
 work=$(cd "$work" && pwd)
@@ -151,6 +163,11 @@ PAROT_ROWS_PER_RANK=60 PAROT_M=80 \
   submit weak --ntasks=2 --array=1,2 jobs/weak-scaling.sbatch solve jobs/options/sinkhorn.opts -reg 5e-2
 submit bad-option --ntasks=2 jobs/solve.sbatch "$work/bad.opts" -problem "$work/tiny.h5"
 submit missing-options --ntasks=1 jobs/solve.sbatch "$work/no-such.opts"
+# The scaling study inside an allocation, launched by srun.
+submit scaling-srun --ntasks=2 --wrap "/usr/bin/python3 jobs/scaling.py run --launcher srun \
+  --bin $bin --kinds strong --solvers sinkhorn sliced --ranks 1 2 --n 80 --slices 32 \
+  --out $work/scaling-srun --csv $work/scaling-srun.csv --plots $work/scaling-srun-plots \
+  && echo PAROT-JOB-OK"
 PAROT_BIN=$work/stub PAROT_CHECKPOINT=1 PAROT_REQUEUE=1 \
   submit checkpoint --ntasks=1 jobs/solve.sbatch jobs/options/sinkhorn.opts
 
@@ -221,6 +238,9 @@ expect_ok solve-sns 1
 expect_ok sliced 1
 expect_ok strong 2
 expect_ok weak 2
+expect_ok scaling-srun 1
+[[ $(wc -l <"$work/scaling-srun.csv" 2>/dev/null || echo 0) == 5 ]] ||
+  fail "scaling.py under srun: expected 4 CSV rows in $work/scaling-srun.csv"
 expect_failed bad-option "unknown option.*no_such_option"
 expect_failed missing-options "options file .* not found"
 

@@ -8,7 +8,9 @@
 # through PAROT_ROOT (default: the submit directory, i.e. submit from the repository root).
 #
 # Variables read: PAROT_ROOT, PAROT_CLUSTER (env file jobs/env/$PAROT_CLUSTER.sh, default local),
-# PAROT_RUNS (parent of the run directories, default $PAROT_ROOT/runs), PAROT_CHECKPOINT (1: pass
+# PAROT_RUNS (parent of the run directories, default $PAROT_ROOT/runs), PAROT_RUNDIR (this run's
+# directory instead of $PAROT_RUNS/<name>-<jobid>: resubmit into a previous run directory to
+# continue from its checkpoint, e.g. after a job ended at its time limit), PAROT_CHECKPOINT (1: pass
 # the checkpoint options; default 1 for parot-solve jobs), PAROT_CHECKPOINT_OPTIONS (an options
 # file with the checkpoint cadence, default jobs/options/checkpoint.opts), PAROT_REQUEUE (1:
 # `scontrol requeue` the job after a checkpointed stop, default 1).
@@ -43,7 +45,7 @@ parot_job_init() {
     echo "parot: options file '$options' not found" >&2
     exit 2
   fi
-  RUNDIR=$PAROT_RUNS/$name-$(parot_job_id)
+  RUNDIR=${PAROT_RUNDIR:-$PAROT_RUNS/$name-$(parot_job_id)}
   mkdir -p "$RUNDIR"
   OPTIONS=$RUNDIR/options.txt
   cp "$options" "$OPTIONS"
@@ -104,10 +106,10 @@ parot_run() {
       echo "PAROT-JOB-CHECKPOINTED"
       if [[ $PAROT_REQUEUE == 1 && -n ${SLURM_JOB_ID:-} ]]; then
         echo "parot: requeueing job $SLURM_JOB_ID; it restarts from the checkpoint"
-        scontrol requeue "$SLURM_JOB_ID" || echo "parot: requeue failed; resubmit with the same" \
-          "PAROT_RUNS and job id, or pass -restart $RUNDIR/checkpoint.h5" >&2
+        scontrol requeue "$SLURM_JOB_ID" || echo "parot: requeue failed; resubmit with" \
+          "PAROT_RUNDIR=$RUNDIR" >&2
       else
-        echo "parot: resubmit, or rerun with -restart $RUNDIR/checkpoint.h5"
+        echo "parot: resubmit with PAROT_RUNDIR=$RUNDIR to continue from the checkpoint"
       fi
       exit 4
       ;;

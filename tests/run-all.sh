@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The README's second command (and CI's): set up, then run the whole test suite.
+# "The whole suite" includes the labels slurm (jobs/*.sbatch on a SLURM the test starts) and scaling.
 source "$(dirname "${BASH_SOURCE[0]}")/../jobs/lib/setup-debian.sh"
 ctest --test-dir "$PAROT_BUILD" --output-on-failure -j "$(nproc)" "$@"

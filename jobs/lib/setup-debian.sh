@@ -8,7 +8,8 @@ PAROT_BUILD=${PAROT_BUILD:-$PAROT_ROOT/build}
 
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin petsc-dev
           libhdf5-openmpi-dev hdf5-tools libeigen3-dev libgtest-dev libbenchmark-dev
-          python3-h5py python3-numpy python3-pot libopenblas0-pthread)
+          python3-h5py python3-numpy python3-pot libopenblas0-pthread python3-matplotlib
+          slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

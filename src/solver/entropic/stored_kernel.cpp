@@ -7,6 +7,7 @@
 
 #include "kernels/exp.hpp"
 #include "kernels/lse.hpp"
+#include "petsc/log_events.hpp"
 
 namespace parot::entropic {
 
@@ -29,6 +30,7 @@ void StoredKernel::absorb_row(const Cost& cost, lindex i, double fi, double eps)
 }
 
 void StoredKernel::absorb(const Cost& cost, const Vector& f, const Vector& g, double eps) {
+  const petsc::EventScope logged(petsc::Event::absorb);
   n_ = cost.local_rows();
   m_ = cost.cols();
   k_.resize(static_cast<std::size_t>(n_ * m_));
@@ -49,6 +51,7 @@ bool StoredKernel::needs_absorption(const Vector& g, double eps) const {
 
 void StoredKernel::sweep(const Cost& cost, const Vector& log_a, const Vector& g, double eps,
                          Vector& f, Workspace& ws, bool& bad) {
+  const petsc::EventScope logged(petsc::Event::sweep);
   const double inv_eps = 1.0 / eps;
   // v_j = exp((g_j − g̃_j)/ε) <= e^bound; zero-weight columns (g_j = −∞) get 0.
   for (lindex j = 0; j < m_; ++j)

@@ -7,6 +7,7 @@
 
 #include "kernels/exp.hpp"
 #include "kernels/lse.hpp"
+#include "petsc/log_events.hpp"
 
 namespace parot::entropic {
 
@@ -17,6 +18,7 @@ Workspace::Workspace(lindex m)
       csum(static_cast<std::size_t>(m)) {}
 
 void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspace& ws) {
+  const petsc::EventScope logged(petsc::Event::sweep);
   const lindex n = cost.local_rows(), m = cost.cols();
   const double inv_eps = 1.0 / eps;
   constexpr lindex tr = Workspace::tile_rows, tc = Workspace::tile_cols;
@@ -57,6 +59,7 @@ void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspa
 
 void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& ws,
                      const double* shift) {
+  const petsc::EventScope logged(petsc::Event::sweep);
   const lindex n = cost.local_rows(), m = cost.cols();
   const double inv_eps = 1.0 / eps;
   std::fill(ws.csum.begin(), ws.csum.end(), 0.0);
@@ -110,6 +113,7 @@ LsePairReduction::~LsePairReduction() {
 }
 
 void LsePairReduction::allreduce(MPI_Comm comm, double* pairs, int count) const {
+  const petsc::EventScope logged(petsc::Event::allreduce);
   MPI_Allreduce(MPI_IN_PLACE, pairs, count, type_, op_, comm);
 }
 

@@ -17,6 +17,10 @@ namespace parot {
 /// Options keys (read by SnsSolver::set_from_options):
 ///   -sns_warmup_it <int>       Sinkhorn iterations before Newton (20)
 ///   -sns_switch_tol <real>     also switch once the marginal error is below this; <= 0: off (-1)
+///   -sns_eps_scaling           warm start by ε-scaling Sinkhorn (from the largest cost down by
+///                              -sns_eps_scaling_factor per stage) until the final ε reaches
+///                              -sns_switch_tol (1e-3 when not given); for small reg (false)
+///   -sns_eps_scaling_factor <real>  ratio of consecutive warm-start stages, in (0, 1) (0.5)
 ///   -sns_sparsify <mass|count|row>  Hessian sparsification rule (mass):
 ///                              mass: keep the largest plan entries until all but a fraction
 ///                                    -sns_mass_tol of the plan's mass is kept;
@@ -37,6 +41,8 @@ namespace parot {
 struct SnsParams {
   long warmup_it = 20;
   double switch_tol = -1;
+  bool eps_scaling = false;
+  double eps_scaling_factor = 0.5;
   std::string sparsify = "mass";
   double mass_tol = 1e-7;
   double kappa = 8;

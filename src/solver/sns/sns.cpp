@@ -66,6 +66,8 @@ void plan_block(const Cost& cost, const Vector& f, const Vector& g, double eps,
 }  // namespace
 
 void validate(const SnsParams& p) {
+  PAROT_CHECK(p.eps_scaling_factor > 0 && p.eps_scaling_factor < 1, InvalidArgument,
+              "option -sns_eps_scaling_factor must be in (0, 1), got ", p.eps_scaling_factor);
   PAROT_CHECK(p.warmup_it >= 0, InvalidArgument, "option -sns_warmup_it must be >= 0, got ",
               p.warmup_it);
   PAROT_CHECK(p.sparsify == "mass" || p.sparsify == "count" || p.sparsify == "row", InvalidArgument,
@@ -95,6 +97,10 @@ void SnsSolver::set_from_options() {
   block.integer("warmup_it", "Sinkhorn iterations before Newton", sns_.warmup_it);
   block.real("switch_tol", "switch to Newton below this marginal error (<= 0: off)",
              sns_.switch_tol);
+  block.boolean("eps_scaling", "warm start by eps-scaling Sinkhorn down to the final reg",
+                sns_.eps_scaling);
+  block.real("eps_scaling_factor", "ratio of consecutive warm-start stages, in (0, 1)",
+             sns_.eps_scaling_factor);
   block.choice("sparsify", "Hessian sparsification rule", {"mass", "count", "row"}, sns_.sparsify);
   block.real("mass_tol", "dropped plan mass fraction of the mass rule", sns_.mass_tol);
   block.real("kappa", "kept entries per row (average) of the count rule", sns_.kappa);
@@ -147,6 +153,13 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
     warm.plan_threshold = -1;
     SinkhornParams warm_sp;
     warm_sp.stall_it = 0;
+    if (sns_.eps_scaling) {  // all stages, then the final ε down to the switch tolerance
+      warm_sp.eps_scaling = true;
+      warm_sp.eps_scaling_factor = sns_.eps_scaling_factor;
+      warm.max_it = params_.max_it;
+      warm.atol = std::max(params_.atol,
+                           sns_.switch_tol > 0 ? sns_.switch_tol : warm_sp.eps_scaling_inner_atol);
+    }
     SinkhornSolver warmup(comm, warm, warm_sp);
     warmup.set_checkpointing(checkpointing_);  // its states resume this run's Sinkhorn phase
     result = warmup.solve(problem, solution);

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Near-exact OT (-ot_rtol): the certified interval contains the exact OT cost computed by POT's
+// network simplex (tests/data/make_emd_reference.py), it is as tight as asked, the rounded plan
+// is feasible, and a serial run (MPI_COMM_SELF) gives the same interval.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "parot/parot.hpp"
+
+using namespace parot;
+
+namespace {
+
+struct Case {
+  const char* name;
+  const char* solver;
+  double rtol;
+};
+
+double read_attribute(hid_t group, const char* name) {
+  double value = NAN;
+  if (H5Aexists(group, name) <= 0) return value;
+  const hid_t attr = H5Aopen(group, name, H5P_DEFAULT);
+  if (attr >= 0) {
+    H5Aread(attr, H5T_NATIVE_DOUBLE, &value);
+    H5Aclose(attr);
+  }
+  return value;
+}
+
+std::string read_text(hid_t group, const char* name) {
+  const hid_t attr = H5Aopen(group, name, H5P_DEFAULT);
+  if (attr < 0) return {};
+  const hid_t type = H5Aget_type(attr);
+  std::string out;
+  if (H5Tis_variable_str(type) > 0) {
+    char* text = nullptr;
+    H5Aread(attr, type, &text);
+    out = text ? text : "";
+    H5free_memory(text);
+  } else {
+    out.resize(H5Tget_size(type));
+    H5Aread(attr, type, out.data());
+    out = out.c_str();
+  }
+  H5Tclose(type);
+  H5Aclose(attr);
+  return out;
+}
+
+SolveResult solve_near_exact(MPI_Comm comm, const GenerateParams& gp, const Case& c,
+                             Problem* out = nullptr) {
+  const Problem problem = generate_problem(comm, gp);
+  SolveParams params;
+  params.ot_rtol = c.rtol;
+  params.max_it = 200000;
+  params.plan_threshold = 1e-14;
+  auto solver = make_solver(comm, c.solver, params);
+  Solution solution;
+  SolveResult result = solver->solve(problem, solution);
+  if (out) *out = problem;
+  return result;
+}
+
+}  // namespace
+
+TEST(NearExact, CertifiedIntervalContainsTheExactCostAtAnyRankCount) {
+  const std::string path = std::string(PAROT_TEST_DATA_DIR) + "/emd_reference.h5";
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0) << path;
+  const Case cases[] = {
+      {"clouds2000", "sns", 0.1},         {"gaussians400", "sns", 1e-2},
+      {"density1d_p1", "sinkhorn", 1e-2}, {"density1d_p2", "sinkhorn", 1e-2},
+      {"images_p1", "sinkhorn", 1e-2},    {"images_p2", "sinkhorn", 1e-2},
+      {"assignment300", "sns", 1e-2},
+  };
+  const int rank = comm_rank(MPI_COMM_WORLD);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const hid_t group = H5Gopen2(file, c.name, H5P_DEFAULT);
+    ASSERT_GE(group, 0);
+    GenerateParams gp;
+    gp.family = read_text(group, "family");
+    gp.n = static_cast<long>(read_attribute(group, "n"));
+    gp.seed = static_cast<long>(read_attribute(group, "seed"));
+    const double d = read_attribute(group, "d"), p = read_attribute(group, "p");
+    if (!std::isnan(d)) gp.d = static_cast<long>(d);
+    if (!std::isnan(p)) gp.p = static_cast<long>(p);
+    const double emd = read_attribute(group, "emd");
+    H5Gclose(group);
+
+    Problem problem;
+    const SolveResult r = solve_near_exact(MPI_COMM_WORLD, gp, c, &problem);
+    ASSERT_TRUE(r.has_bounds);
+    EXPECT_EQ(r.reason, Reason::converged_rtol) << to_string(r.reason);
+    const Bounds& b = r.bounds;
+    // The interval holds the exact cost (up to the rounding of float64 sums).
+    EXPECT_LE(b.lower, emd * (1 + 1e-12)) << b.lower << " " << emd;
+    EXPECT_GE(b.upper, emd * (1 - 1e-12)) << b.upper << " " << emd;
+    EXPECT_LE(b.gap(), c.rtol);
+    EXPECT_LE(b.rounded_source_error, 1e-12);
+    EXPECT_LE(b.rounded_target_error, 1e-12);
+
+    // The written plan is the feasible plan behind the upper bound: its cost and marginals.
+    double cost = 0;
+    std::vector<double> rows(static_cast<std::size_t>(problem.source.layout.local_size()), 0.0);
+    std::vector<double> cols(static_cast<std::size_t>(problem.m()), 0.0);
+    for (std::size_t k = 0; k < r.plan.value.size(); ++k) {
+      double cij = 0;
+      const lindex i = static_cast<lindex>(r.plan.row[k] - problem.source.layout.begin());
+      problem.cost.tile(i, 1, static_cast<lindex>(r.plan.col[k]), 1, &cij, 1);
+      cost += cij * r.plan.value[k];
+      rows[i] += r.plan.value[k];
+      cols[r.plan.col[k]] += r.plan.value[k];
+    }
+    double row_error = 0;
+    for (lindex i = 0; i < problem.source.layout.local_size(); ++i)
+      row_error += std::abs(rows[i] - problem.source.weights[i]);
+    cost = allreduce_sum(MPI_COMM_WORLD, cost);
+    row_error = allreduce_sum(MPI_COMM_WORLD, row_error);
+    MPI_Allreduce(MPI_IN_PLACE, cols.data(), static_cast<int>(cols.size()), MPI_DOUBLE, MPI_SUM,
+                  MPI_COMM_WORLD);
+    double col_error = 0;
+    for (lindex j = 0; j < problem.m(); ++j)
+      col_error += std::abs(cols[j] - problem.target.weights[j]);
+    EXPECT_NEAR(cost, b.upper, 1e-12 * b.upper);
+    EXPECT_LE(row_error, 1e-12);
+    EXPECT_LE(col_error, 1e-12);
+
+    // The serial reference: the same interval from one rank.
+    double serial[2] = {0, 0};
+    if (rank == 0) {
+      const SolveResult s = solve_near_exact(MPI_COMM_SELF, gp, c);
+      serial[0] = s.bounds.lower;
+      serial[1] = s.bounds.upper;
+    }
+    MPI_Bcast(serial, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    // Sinkhorn's stages follow the same path at any rank count (rounding only); SNS's inner CG
+    // iteration counts may differ by rank count, which moves a stage's end point slightly.
+    const double same = std::string(c.solver) == "sinkhorn" ? 1e-9 : 1e-6;
+    EXPECT_NEAR(b.lower, serial[0], same * std::abs(serial[0]));
+    EXPECT_NEAR(b.upper, serial[1], same * std::abs(serial[1]));
+    if (rank == 0)
+      std::printf("%-14s %-8s gap %.3e (asked %.0e)  [%.10e, %.10e] exact %.10e  %ld it  %.2f s\n",
+                  c.name, c.solver, b.gap(), c.rtol, b.lower, b.upper, emd, r.iterations,
+                  r.solve_time);
+  }
+  H5Fclose(file);
+}
+
+TEST(NearExact, BoundsHoldForAnyPotentials) {
+  // Weak duality and feasibility do not depend on convergence: zero potentials, a large ε.
+  GenerateParams gp;
+  gp.family = "gaussians";
+  gp.n = 50;
+  gp.m = 70;
+  gp.seed = 3;
+  const Problem problem = generate_problem(MPI_COMM_WORLD, gp);
+  const Vector f = Vector::Zero(problem.source.layout.local_size());
+  const Vector g = Vector::Zero(problem.m());
+  const double max_cost = problem.cost.max_value(MPI_COMM_WORLD);
+  const Certificate c = certify(problem, f, g, 0.3 * max_cost, 0.0);
+  EXPECT_LE(c.bounds.lower, c.bounds.upper);
+  EXPECT_LE(c.bounds.rounded_source_error, 1e-13);
+  EXPECT_LE(c.bounds.rounded_target_error, 1e-13);
+  EXPECT_GT(c.bounds.moved_mass, 1e-3);  // exp(−C/ε) is far from the marginals
+  EXPECT_LE(c.bounds.upper, max_cost);
+  EXPECT_GE(c.bounds.lower, -max_cost);
+}

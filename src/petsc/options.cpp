@@ -20,6 +20,7 @@ namespace {
 struct Reader {
   PetscOptionItems* items;
   std::vector<std::string>* given;
+  const char* key = nullptr;  // the key being read, for messages
 };
 
 std::string with_dash(const char* key) {
@@ -34,6 +35,7 @@ OptionsBlock::OptionsBlock(MPI_Comm comm, std::string prefix, std::string title)
 void OptionsBlock::real(const char* key, const char* help, double& value) {
   readers_.push_back([key, help, &value](void* ctx) {
     auto* r = static_cast<Reader*>(ctx);
+    r->key = key;
     PetscOptionItems* PetscOptionsObject = r->items;
     PetscReal v = value;
     PetscBool set = PETSC_FALSE;
@@ -48,6 +50,7 @@ void OptionsBlock::real(const char* key, const char* help, double& value) {
 void OptionsBlock::integer(const char* key, const char* help, long& value) {
   readers_.push_back([key, help, &value](void* ctx) {
     auto* r = static_cast<Reader*>(ctx);
+    r->key = key;
     PetscOptionItems* PetscOptionsObject = r->items;
     PetscInt v = static_cast<PetscInt>(value);
     PetscBool set = PETSC_FALSE;
@@ -62,6 +65,7 @@ void OptionsBlock::integer(const char* key, const char* help, long& value) {
 void OptionsBlock::boolean(const char* key, const char* help, bool& value) {
   readers_.push_back([key, help, &value](void* ctx) {
     auto* r = static_cast<Reader*>(ctx);
+    r->key = key;
     PetscOptionItems* PetscOptionsObject = r->items;
     PetscBool v = value ? PETSC_TRUE : PETSC_FALSE;
     PetscBool set = PETSC_FALSE;
@@ -76,6 +80,7 @@ void OptionsBlock::boolean(const char* key, const char* help, bool& value) {
 void OptionsBlock::string(const char* key, const char* help, std::string& value) {
   readers_.push_back([key, help, &value](void* ctx) {
     auto* r = static_cast<Reader*>(ctx);
+    r->key = key;
     PetscOptionItems* PetscOptionsObject = r->items;
     char buf[PETSC_MAX_PATH_LEN] = {};
     std::strncpy(buf, value.c_str(), sizeof buf - 1);
@@ -99,6 +104,7 @@ void OptionsBlock::choice(const char* key, const char* help,
   auto help_text = std::make_shared<std::string>(std::move(text));
   readers_.push_back([this, key, help_text, choices, &value](void* ctx) {
     auto* r = static_cast<Reader*>(ctx);
+    r->key = key;
     PetscOptionItems* PetscOptionsObject = r->items;
     char buf[256] = {};
     std::strncpy(buf, value.c_str(), sizeof buf - 1);
@@ -137,7 +143,11 @@ static PetscErrorCode read_block(MPI_Comm comm, const char* prefix, const char* 
     } catch (const Error& e) {
       // Leave the PETSc block properly before rethrowing outside it (no exception may cross
       // PETSc's C frames).
-      if (failure->empty()) {
+      const bool named = std::strncmp(e.what(), "option -", 8) == 0;
+      if (failure->empty() && !named) {  // PETSc's own parse error: name the option
+        *failure = std::string("option -") + (prefix ? prefix : "") + reader.key + ": " + e.what();
+        *kind = ErrorKind::invalid_argument;
+      } else if (failure->empty()) {
         *failure = e.what();
         *kind = e.kind();
       }

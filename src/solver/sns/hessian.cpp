@@ -3,6 +3,7 @@
 #include "solver/sns/hessian.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
@@ -16,6 +17,40 @@ PetscInt to_petsc(gindex v) {
   PAROT_CHECK(v <= static_cast<gindex>(PETSC_MAX_INT), InvalidArgument, "index ", v,
               " does not fit PETSc's 32-bit PetscInt (use a 64-bit-index PETSc)");
   return static_cast<PetscInt>(v);
+}
+
+// Π M Π with Π = I − v vᵀ, from w = M v and s = vᵀ M v: for x̃ = Π x = x − (vᵀx) v,
+// M x̃ = M x − (vᵀx) w and vᵀ M x̃ = vᵀ M x − (vᵀx) s, so Π M Π x = M x − a w − (b − a s) v
+// with a = vᵀx and b = vᵀ M x, both from one (split-phase) reduction.
+struct Projected {
+  Mat M = nullptr;
+  Vec v = nullptr, w = nullptr;
+  PetscScalar s = 0;
+};
+
+PetscErrorCode projected_mult(Mat A, Vec x, Vec y) {
+  Projected* c = nullptr;
+  PetscCall(MatShellGetContext(A, &c));
+  PetscCall(MatMult(c->M, x, y));
+  PetscScalar a = 0, b = 0;
+  PetscCall(VecDotBegin(x, c->v, &a));
+  PetscCall(VecDotBegin(y, c->v, &b));
+  PetscCall(VecDotEnd(x, c->v, &a));
+  PetscCall(VecDotEnd(y, c->v, &b));
+  const PetscScalar alpha[2] = {-a, -(b - a * c->s)};
+  Vec dirs[2] = {c->w, c->v};
+  PetscCall(VecMAXPY(y, 2, alpha, dirs));
+  return 0;
+}
+
+PetscErrorCode projected_destroy(Mat A) {
+  Projected* c = nullptr;
+  PetscCall(MatShellGetContext(A, &c));
+  PetscCall(MatDestroy(&c->M));
+  PetscCall(VecDestroy(&c->v));
+  PetscCall(VecDestroy(&c->w));
+  delete c;
+  return 0;
 }
 }  // namespace
 
@@ -106,6 +141,37 @@ petsc::MatPtr assemble_hessian(const NewtonLayout& nl, const double* P, lindex m
   PAROT_PETSC_CALL(MatAssemblyBegin(M.get(), MAT_FINAL_ASSEMBLY));
   PAROT_PETSC_CALL(MatAssemblyEnd(M.get(), MAT_FINAL_ASSEMBLY));
   return M;
+}
+
+petsc::MatPtr project_null_direction(Mat M, Vec v) {
+  MPI_Comm comm = PetscObjectComm(reinterpret_cast<PetscObject>(M));
+  PetscInt local = 0, global = 0;
+  PAROT_PETSC_CALL(MatGetLocalSize(M, &local, nullptr));
+  PAROT_PETSC_CALL(MatGetSize(M, &global, nullptr));
+  petsc::VecPtr w;
+  PAROT_PETSC_CALL(VecDuplicate(v, w.out()));
+  PAROT_PETSC_CALL(MatMult(M, v, w.get()));
+  PetscScalar s = 0;
+  PAROT_PETSC_CALL(VecDot(w.get(), v, &s));
+  petsc::MatPtr A;
+  PAROT_PETSC_CALL(MatCreateShell(comm, local, local, global, global, nullptr, A.out()));
+  PAROT_PETSC_CALL(
+      MatShellSetOperation(A.get(), MATOP_MULT, reinterpret_cast<void (*)(void)>(projected_mult)));
+  PAROT_PETSC_CALL(MatSetOption(A.get(), MAT_SYMMETRIC, PETSC_TRUE));
+  // The context owns a reference to M and v and the vector w from here on.
+  auto c = std::make_unique<Projected>();
+  PAROT_PETSC_CALL(PetscObjectReference(reinterpret_cast<PetscObject>(M)));
+  c->M = M;
+  PAROT_PETSC_CALL(PetscObjectReference(reinterpret_cast<PetscObject>(v)));
+  c->v = v;
+  c->s = s;
+  PAROT_PETSC_CALL(PetscObjectReference(reinterpret_cast<PetscObject>(w.get())));
+  c->w = w.get();
+  PAROT_PETSC_CALL(MatShellSetContext(A.get(), c.get()));
+  PAROT_PETSC_CALL(MatShellSetOperation(A.get(), MATOP_DESTROY,
+                                        reinterpret_cast<void (*)(void)>(projected_destroy)));
+  c.release();
+  return A;
 }
 
 }  // namespace parot::sns

@@ -30,4 +30,9 @@ petsc::MatPtr assemble_hessian(const NewtonLayout& layout, const double* P, lind
                                const Selection& keep, const std::vector<double>& row_sum,
                                const std::vector<double>& col_sum, double eps);
 
+/// The operator Π M Π, Π = I − v vᵀ, for a unit vector v (the null direction (1, −1)): symmetric
+/// positive semidefinite with v in its null space exactly, whether or not M v = 0. A MATSHELL that
+/// holds references to M and v; one extra reduction per product. @collective
+petsc::MatPtr project_null_direction(Mat M, Vec v);
+
 }  // namespace parot::sns

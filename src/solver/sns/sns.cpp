@@ -355,18 +355,30 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
         r[n + k] = b[tb + k] > 0 ? b[tb + k] - col_sum[tb + k] : 0.0;
     }
     double shift = 0;
-    if (safe) {  // M + λI is positive definite: no null space to handle
+    petsc::MatPtr op;  // the operator CG sees; M itself gives the Jacobi preconditioner
+    if (safe) {        // M + λI is positive definite: no null space to handle
       PAROT_PETSC_CALL(VecNorm(rhs.get(), NORM_2, &shift));
       shift *= mu;
       PAROT_PETSC_CALL(MatShift(M.get(), shift));
     } else {
-      PAROT_PETSC_CALL(MatSetNullSpace(M.get(), nsp.get()));
+      // The null direction v = (1, −1) is a null vector of H, but of the sparsified M only when
+      // no plan mass was dropped: M v = (1/ε)(dropped row mass, −dropped column mass) (sns.md
+      // §4.2). Declaring v a null space of M anyway (as before) is inconsistent: PETSc's CG
+      // projects v out of every preconditioned residual z = Π D⁻¹ r, but r = g − M d keeps a
+      // component along v that no search direction can reduce, and Π D⁻¹ is symmetric only on
+      // v⊥. The residual stagnates, (z, r) changes sign (KSP_DIVERGED_INDEFINITE_PC) and, where
+      // D⁻¹ v is far from parallel to v (n ≠ m: D ≈ (1/ε)(1/n, 1/m)), CG loses conjugacy and runs
+      // to its cap. The Newton step only matters modulo v (f(x + t, y − t) = f(x, y)), so solve
+      // on v⊥ with Π M Π, which has v in its null space exactly and is a model of H = Π H Π as
+      // good as M: the system is consistent (gᵀv = 0) and PCG with Jacobi converges normally.
+      op = sns::project_null_direction(M.get(), null_vec.get());
+      PAROT_PETSC_CALL(MatSetNullSpace(op.get(), nsp.get()));
       PAROT_PETSC_CALL(MatNullSpaceRemove(nsp.get(), rhs.get()));
     }
 
-    // Solve M d = gradient.
+    // Solve M d = gradient (plain steps: Π M Π d = gradient, d ⊥ v).
     const double ts = wall_time();
-    PAROT_PETSC_CALL(KSPSetOperators(ksp.get(), M.get(), M.get()));
+    PAROT_PETSC_CALL(KSPSetOperators(ksp.get(), safe ? M.get() : op.get(), M.get()));
     PAROT_PETSC_CALL(KSPSolve(ksp.get(), rhs.get(), dir.get()));
     PetscInt inner = 0;
     KSPConvergedReason inner_reason;

@@ -72,7 +72,8 @@ def pot_worker(args):
     t0 = time.perf_counter()
     a, b, C = load_problem_lean(args.pot_worker)
     keep_a, keep_b = a > 0, b > 0
-    a, b, C = a[keep_a], b[keep_b], C[np.ix_(keep_a, keep_b)]
+    if not (keep_a.all() and keep_b.all()):  # copies C: only where needed (images)
+        a, b, C = a[keep_a], b[keep_b], C[np.ix_(keep_a, keep_b)]
     build = time.perf_counter() - t0
     stop_thr = args.atol / np.sqrt(len(b))
     r = bench_pot.run_pot(a, b, C, args.abs_reg, args.method, stop_thr, args.max_iter)

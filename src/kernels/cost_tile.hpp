@@ -15,9 +15,33 @@ inline void sqeuclidean_tile(const double* x, lindex ni, lindex d, const double*
                              lindex nj, double* out, lindex ld) {
   for (lindex a = 0; a < ni; ++a) {
     double* o = out + a * ld;
-    for (lindex b = 0; b < nj; ++b)
-      o[b] = 0.0;
-    for (lindex k = 0; k < d; ++k) {
+    // The first coordinate (and for d = 2 the second) in the same pass as the store: one pass
+    // over the output row instead of d + 1. Same operations in the same order as summing onto
+    // 0.0 coordinate by coordinate, so the values are unchanged.
+    if (d == 2) {
+      const double x0 = x[a * d], x1 = x[a * d + 1];
+      const double *y0 = yt, *y1 = yt + ys;
+      for (lindex b = 0; b < nj; ++b) {
+        const double t0 = x0 - y0[b], t1 = x1 - y1[b];
+        double s = t0 * t0;
+        s += t1 * t1;
+        o[b] = s;
+      }
+      continue;
+    }
+    if (d == 0) {
+      for (lindex b = 0; b < nj; ++b)
+        o[b] = 0.0;
+      continue;
+    }
+    {
+      const double x0 = x[a * d];
+      for (lindex b = 0; b < nj; ++b) {
+        const double t = x0 - yt[b];
+        o[b] = t * t;
+      }
+    }
+    for (lindex k = 1; k < d; ++k) {
       const double xk = x[a * d + k];
       const double* y = yt + k * ys;
       for (lindex b = 0; b < nj; ++b) {

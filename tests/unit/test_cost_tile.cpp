@@ -53,3 +53,26 @@ TEST(CostTile, SubTileOfTargets) {
     for (int j = 0; j < 2; ++j)
       EXPECT_DOUBLE_EQ(out[i * 2 + j], pts.ref(i, j + 1, 2));
 }
+
+TEST(CostTile, SquaredEuclideanAnyDimensionMatchesCoordinateSums) {
+  // Every dimension (the kernel has a one-pass form for d = 2 and a first-coordinate pass for
+  // the others) gives exactly Σ_k (x_k − y_k)², summed in coordinate order from 0.
+  for (long d : {1L, 2L, 3L, 5L}) {
+    const long ni = 3, nj = 7, ys = 9;
+    std::vector<double> x(ni * d), yt(d * ys), out(ni * nj);
+    for (std::size_t k = 0; k < x.size(); ++k)
+      x[k] = std::sin(1.0 + 0.7 * double(k));
+    for (std::size_t k = 0; k < yt.size(); ++k)
+      yt[k] = std::cos(0.3 + 1.1 * double(k));
+    parot::kernels::sqeuclidean_tile(x.data(), ni, d, yt.data(), ys, nj, out.data(), nj);
+    for (long a = 0; a < ni; ++a)
+      for (long b = 0; b < nj; ++b) {
+        double s = 0.0;
+        for (long k = 0; k < d; ++k) {
+          const double t = x[a * d + k] - yt[k * ys + b];
+          s += t * t;
+        }
+        EXPECT_DOUBLE_EQ(out[a * nj + b], s) << "d = " << d;
+      }
+  }
+}

@@ -15,6 +15,7 @@
 #include "parot/core/memory.hpp"
 #include "parot/core/options.hpp"
 #include "parot/core/signals.hpp"
+#include "solver/entropic/final_plan.hpp"
 #include "solver/entropic/stored_kernel.hpp"
 #include "solver/entropic/sweeps.hpp"
 
@@ -309,17 +310,7 @@ SolveResult SinkhornSolver::solve(const Problem& problem, Solution& solution) {
   result.reason = reason;
   result.iterations = it;
   result.sinkhorn_iterations = it;
-  const entropic::PlanEvaluation plan = entropic::evaluate_plan(
-      comm, cost, problem.source.layout.begin(), a, b, f, g, eps, params_.plan_threshold);
-  result.transport_cost = plan.transport_cost;
-  result.plan_mass = plan.mass;
-  result.source_marginal_error = plan.row_error;
-  result.target_marginal_error = plan.col_error;
-  result.marginal_error = plan.row_error + plan.col_error;
-  result.objective =
-      weighted_sum(b, g) + allreduce_sum(comm, weighted_sum(a, f)) - eps * plan.mass + eps;
-  result.has_plan = params_.plan_threshold >= 0;
-  result.plan = plan.plan;
+  entropic::record_final_plan(problem, f, g, eps, params_.plan_threshold, result);
   result.solve_time = allreduce_max(comm, wall_time() - t0);
   if (params_.error_if_not_converged && !converged(reason))
     throw NotConverged(detail::cat("Sinkhorn did not converge: ", to_string(reason), " after ", it,

@@ -20,6 +20,7 @@
 #include "parot/core/options.hpp"
 #include "parot/core/signals.hpp"
 #include "petsc/petsc_call.hpp"
+#include "solver/entropic/final_plan.hpp"
 #include "solver/entropic/sweeps.hpp"
 #include "solver/sns/hessian.hpp"
 #include "solver/sns/sparsify.hpp"
@@ -485,21 +486,7 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   result.reason = reason;
   result.iterations = it;
   result.newton_iterations = newton;
-  const entropic::PlanEvaluation plan = entropic::evaluate_plan(
-      comm, problem.cost, problem.source.layout.begin(), a, b, f, g, eps, params_.plan_threshold);
-  result.transport_cost = plan.transport_cost;
-  result.plan_mass = plan.mass;
-  result.source_marginal_error = plan.row_error;
-  result.target_marginal_error = plan.col_error;
-  result.marginal_error = plan.row_error + plan.col_error;
-  double af = 0, bg = 0;
-  for (lindex i = 0; i < n; ++i)
-    if (a[i] > 0) af += a[i] * f[i];
-  for (lindex j = 0; j < m; ++j)
-    if (b[j] > 0) bg += b[j] * g[j];
-  result.objective = allreduce_sum(comm, af) + bg - eps * plan.mass + eps;
-  result.has_plan = params_.plan_threshold >= 0;
-  result.plan = plan.plan;
+  entropic::record_final_plan(problem, f, g, eps, params_.plan_threshold, result);
   result.solve_time = allreduce_max(comm, wall_time() - t0);
   if (params_.error_if_not_converged && !converged(reason))
     throw NotConverged(detail::cat("SNS did not converge: ", to_string(reason), " after ", it,

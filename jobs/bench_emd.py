@@ -7,7 +7,7 @@ to the exact cost, with peak memory.
 The problem: n source points uniform in [0,1]^d and n target points from a Gaussian mixture
 (three components; different laws, so the plan is not near the identity), uniform weights,
 squared Euclidean cost, written as a parot problem file (numpy, seeded). parot runs
-``mpirun -n RANKS parot-solve -solver sns -ot_rtol RTOL`` (whole-process wall time and the
+``mpirun -n RANKS parot-solve -solver SOLVER -ot_rtol RTOL`` (whole-process wall time and the
 solve_time it reports, the certified [lower, upper] from /bounds, the largest rank's max RSS
 under /usr/bin/time); POT runs ``ot.emd2`` in a fresh Python process (wall time of the call
 and of building C, max RSS). The script checks that POT's cost lies in parot's interval.
@@ -63,7 +63,7 @@ def run_parot(args, problem, out):
     log = out + ".time"
     cmd = [args.mpirun, "-n", str(args.ranks), "/usr/bin/time", "-f", "maxrss_kib %M", "-a",
            "-o", log, os.path.join(args.build, "drivers", "parot-solve"), "-problem", problem,
-           "-solver", "sns", "-ot_rtol", str(args.rtol), "-output", out, *args.parot_args.split()]
+           "-solver", args.solver, "-ot_rtol", str(args.rtol), "-output", out, *args.parot_args.split()]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -96,6 +96,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-pot", action="store_true", help="only parot (sizes POT cannot hold)")
     parser.add_argument("--parot-args", default="", help="extra parot-solve options")
+    parser.add_argument("--solver", default="sinkhorn", choices=["sinkhorn", "sns"],
+                        help="the inner entropic solver of the annealing")
     parser.add_argument("--mpirun", default="mpirun")
     parser.add_argument("--build", default=os.path.join(os.path.dirname(os.path.abspath(
         __file__)), "..", "build"))

@@ -81,6 +81,7 @@ struct SolveResult {
   long newton_iterations = 0;
   long safeguard_from = -1;    ///< SNS: iteration where the safeguarded mode began (-1: never)
   long failed_iteration = -1;  ///< where a NaN or stall was detected (-1: none)
+  long truncated_stages = 0;   ///< near-exact mode: stages run on the truncated kernel
   double reg = 0;              ///< final regularization (absolute)
   double reg_relative = 0;     ///< reg / largest cost
   double max_cost = 0;

@@ -9,8 +9,10 @@
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
 #include "parot/core/log.hpp"
+#include "parot/core/memory.hpp"
 #include "parot/core/options.hpp"
 #include "parot/solver/certify.hpp"
+#include "truncated.hpp"
 
 namespace parot {
 
@@ -25,7 +27,21 @@ void AnnealedSolver::set_from_options() {
   block.real("ot_eps_factor", "ratio of consecutive reg stages, in (0, 1)", anneal_.eps_factor);
   block.real("ot_eps_min", "smallest reg, relative to the largest cost (-reg overrides)",
              anneal_.eps_min);
+  block.real("ot_truncation",
+             "truncated stages drop plan entries below e^-T of their row and column maxima "
+             "(0: never truncate)",
+             anneal_.truncation_depth);
+  block.real("ot_truncation_fraction",
+             "largest kept fraction of n m for which a stage runs on the truncated kernel",
+             anneal_.truncation_fraction);
   block.read();
+  PAROT_CHECK(anneal_.truncation_depth == 0 ||
+                  (std::isfinite(anneal_.truncation_depth) && anneal_.truncation_depth >= 10),
+              InvalidArgument, "option -ot_truncation must be 0 (off) or at least 10, got ",
+              anneal_.truncation_depth);
+  PAROT_CHECK(anneal_.truncation_fraction >= 0 && anneal_.truncation_fraction <= 1, InvalidArgument,
+              "option -ot_truncation_fraction must be in [0, 1], got ",
+              anneal_.truncation_fraction);
   PAROT_CHECK(std::isfinite(anneal_.eps_start) && anneal_.eps_start > 0, InvalidArgument,
               "option -ot_eps_start must be positive, got ", anneal_.eps_start);
   PAROT_CHECK(anneal_.eps_factor > 0 && anneal_.eps_factor < 1, InvalidArgument,
@@ -33,6 +49,49 @@ void AnnealedSolver::set_from_options() {
   PAROT_CHECK(std::isfinite(anneal_.eps_min) && anneal_.eps_min > 0, InvalidArgument,
               "option -ot_eps_min must be positive, got ", anneal_.eps_min);
   inner_->set_from_options();
+}
+
+SolveResult AnnealedSolver::truncated_stage(const Problem& problem, Solution& solution,
+                                            truncated::Support support, double eps, double atol,
+                                            long it0, double t0) {
+  SolveResult out;
+  out.solver = "truncated";
+  out.reason = Reason::iterating;
+  const double depth = anneal_.truncation_depth;
+  for (int round = 0;; ++round) {
+    const truncated::Outcome stage = truncated::sinkhorn(
+        problem, support, solution.f, solution.g, eps, atol, params_.max_it - it0 - out.iterations,
+        params_.check_every, params_.monitor, it0 + out.iterations, t0, checkpointing(),
+        out.history);
+    out.iterations += stage.iterations;
+    out.reason = stage.reason;
+    out.objective = stage.objective;
+    if (stage.reason != Reason::converged_atol) {
+      if (stage.reason == Reason::diverged_nan) out.failed_iteration = out.iterations;
+      break;
+    }
+    // Would the potentials found keep entries the support dropped? Entries within e^-(depth−5)
+    // of their row or column maximum must all be in it; if not, solve again on the new support.
+    const truncated::Support check =
+        truncated::build(problem, solution.f, solution.g, eps, depth - 5, support.kept * 4);
+    if (check.stored() && truncated::missing_entries(problem, support, check) == 0) break;
+    if (round == 2) break;  // the certificate holds anyway; it may be looser
+    truncated::Support fresh =
+        truncated::build(problem, solution.f, solution.g, eps, depth, support.kept * 4);
+    if (!fresh.stored()) break;
+    support = std::move(fresh);
+  }
+  out.sinkhorn_iterations = out.iterations;
+  if (out.reason != Reason::diverged_nan) {
+    const truncated::PlanSummary plan =
+        truncated::summarize(problem, support, solution.f, solution.g, eps);
+    out.transport_cost = plan.transport_cost;
+    out.plan_mass = plan.mass;
+    out.source_marginal_error = plan.row_error;
+    out.target_marginal_error = plan.col_error;
+    out.marginal_error = plan.row_error + plan.col_error;
+  }
+  return out;
 }
 
 SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
@@ -54,32 +113,52 @@ SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
   result.solver = type();
   result.max_cost = max_cost;
   result.has_bounds = true;
+  const double entries = static_cast<double>(problem.n()) * static_cast<double>(problem.m());
+  const double budget =
+      std::min(anneal_.truncation_fraction * entries,
+               0.25 * memory_limit() * comm_size(comm) / (sizeof(double) + sizeof(std::int32_t)));
   long it = 0;
   double upper = -1;  // none yet
   Reason reason = Reason::iterating;
   for (int stage = 0; reason == Reason::iterating; ++stage) {
-    SolveParams stage_params = params_;
-    stage_params.reg = eps;
-    stage_params.reg_relative = false;
-    stage_params.atol = std::max(
-        params_.atol, upper > 0 ? std::min(1e-3, 0.1 * params_.ot_rtol * upper / max_cost) : 1e-3);
-    stage_params.max_it = params_.max_it - it;
-    stage_params.error_if_not_converged = false;
-    stage_params.plan_threshold = -1;
-    stage_params.ot_rtol = 0;
-    inner_->params() = stage_params;
-    SolveResult inner = inner_->solve(problem, solution);
-
-    for (IterationRecord record : inner.history) {
-      record.iteration += it;
-      result.history.push_back(record);
+    const double stage_atol = std::max(
+        params_.atol, upper > 0 ? std::min(1e-3, 0.5 * params_.ot_rtol * upper / max_cost) : 1e-3);
+    const bool warm =
+        solution.f.size() == problem.cost.local_rows() && solution.g.size() == problem.cost.cols();
+    truncated::Support support;
+    if (anneal_.truncation_depth > 0 && warm)
+      support =
+          truncated::build(problem, solution.f, solution.g, eps, anneal_.truncation_depth, budget);
+    SolveResult inner;
+    char kind[64];
+    std::snprintf(kind, sizeof kind, "%s", inner_->type().c_str());
+    if (support.stored()) {
+      std::snprintf(kind, sizeof kind, "truncated kernel, %.2e of n m kept",
+                    support.kept / entries);
+      inner = truncated_stage(problem, solution, std::move(support), eps, stage_atol, it, t0);
+      ++result.truncated_stages;
+    } else {
+      SolveParams stage_params = params_;
+      stage_params.reg = eps;
+      stage_params.reg_relative = false;
+      stage_params.atol = stage_atol;
+      stage_params.max_it = params_.max_it - it;
+      stage_params.error_if_not_converged = false;
+      stage_params.plan_threshold = -1;
+      stage_params.ot_rtol = 0;
+      inner_->params() = stage_params;
+      inner = inner_->solve(problem, solution);
+      for (IterationRecord& record : inner.history)
+        record.iteration += it;
     }
+
+    result.history.insert(result.history.end(), inner.history.begin(), inner.history.end());
     it += inner.iterations;
     result.sinkhorn_iterations += inner.sinkhorn_iterations;
     result.newton_iterations += inner.newton_iterations;
     result.stored_kernel = result.stored_kernel || inner.stored_kernel;
     result.absorptions += inner.absorptions;
-    result.reg = inner.reg;
+    result.reg = eps;
     result.transport_cost = inner.transport_cost;
     result.objective = inner.objective;
     result.marginal_error = inner.marginal_error;
@@ -104,11 +183,11 @@ SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
     if (params_.monitor) {
       char line[320];
       std::snprintf(line, sizeof line,
-                    "stage %2d  reg %.3e  %s after %ld iterations (error %.3e)  lower %.12e  "
-                    "upper %.12e  gap %.3e  %.3f s",
+                    "stage %2d  reg %.3e  %s after %ld iterations (error %.3e, %s)  "
+                    "lower %.12e  upper %.12e  gap %.3e  %.3f s",
                     stage, eps, to_string(inner.reason).c_str(), inner.iterations,
-                    inner.marginal_error, cert.bounds.lower, cert.bounds.upper, cert.bounds.gap(),
-                    allreduce_max(comm, wall_time() - t0));
+                    inner.marginal_error, kind, cert.bounds.lower, cert.bounds.upper,
+                    cert.bounds.gap(), allreduce_max(comm, wall_time() - t0));
       print_root(comm, line);
     }
     if (done)
@@ -117,7 +196,10 @@ SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
       reason = Reason::diverged_max_it;
     else if (eps <= floor)
       reason = Reason::diverged_reg_floor;
-    eps = std::max(eps * anneal_.eps_factor, floor);
+    // The interval's width shrinks about like ε: aim the next stage at 0.6 -ot_rtol, but never
+    // below eps_factor times this stage (the warm start would be poor).
+    const double aim = 0.6 * params_.ot_rtol / std::max(cert.bounds.gap(), 1e-300);
+    eps = std::max(eps * std::max(anneal_.eps_factor, std::min(aim, 1.0)), floor);
   }
 
   result.reason = reason;

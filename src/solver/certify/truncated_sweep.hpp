@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The hot loop of truncated-kernel Sinkhorn, compiled for the host CPU (plain arrays, no Eigen
+// allocation: see src/CMakeLists.txt).
+#pragma once
+
+#include <cstdint>
+
+#include "parot/core/types.hpp"
+
+namespace parot::truncated {
+
+/// What one row pass saw at the potentials it started from.
+struct RowPass {
+  double error = 0;  ///< Σ_i |r_i − a_i|, r_i the row sums of the plan on the support
+  double af = 0;     ///< Σ_i a_i f_i
+  bool bad = false;  ///< a non-finite potential came out
+};
+
+/// For every local row i of positive weight: r_i = Σ_{j in row} exp((f_i + g_j − C_ij)/eps) over
+/// the CSR support (ptr, col, cost), then f_i ← f_i + omega eps log(a_i / r_i) (omega = 1:
+/// Sinkhorn; in (1, 2): over-relaxed), and the updated row's entries are added to col_sums[j].
+/// One exp per entry; rows whose sum leaves [1e-280, 1e280] are redone against their maximum,
+/// with omega = 1. `scratch` holds the longest row. @notcollective
+RowPass row_pass(const std::int64_t* ptr, const std::int32_t* col, const double* cost, lindex n,
+                 const double* a, double* f, const double* g, double eps, double omega,
+                 double* col_sums, double* scratch);
+
+}  // namespace parot::truncated

@@ -301,6 +301,23 @@ def main():
             sys.exit("scaling: no run directory with a result.h5")
     write_csv(rows, args.csv)
     plots(rows, args.plots)
+    per_iteration_speedup(rows)
+
+
+def per_iteration_speedup(rows):
+    """Strong scaling per iteration (solve_time / iterations: one sweep of Sinkhorn), relative to
+    the smallest rank count: the figure issue 7 asks for (time(1) / time(2) >= 1.8)."""
+    groups = {}
+    for r in rows:
+        if r["kind"] == "strong" and r["solver"] != "sliced" and r["iterations"]:
+            groups.setdefault(r["solver"], []).append(r)
+    for solver, g in sorted(groups.items()):
+        g.sort(key=lambda r: int(r["ranks"]))
+        base = float(g[0]["solve_time"]) / float(g[0]["iterations"])
+        for r in g:
+            t = float(r["solve_time"]) / float(r["iterations"])
+            print(f"scaling: strong {solver} P={r['ranks']}: {1e3 * t:.2f} ms per iteration, "
+                  f"speed-up {base / t:.2f} vs P={g[0]['ranks']}")
 
 
 if __name__ == "__main__":

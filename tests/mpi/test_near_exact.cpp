@@ -53,7 +53,8 @@ std::string read_text(hid_t group, const char* name) {
 }
 
 SolveResult solve_near_exact(MPI_Comm comm, const GenerateParams& gp, const Case& c,
-                             Problem* out = nullptr, double truncation = 30) {
+                             Problem* out = nullptr, double truncation = 30,
+                             long multiscale_min = 4000) {
   const Problem problem = generate_problem(comm, gp);
   SolveParams params;
   params.ot_rtol = c.rtol;
@@ -61,6 +62,7 @@ SolveResult solve_near_exact(MPI_Comm comm, const GenerateParams& gp, const Case
   params.plan_threshold = 1e-14;
   auto solver = make_solver(comm, c.solver, params);
   dynamic_cast<AnnealedSolver&>(*solver).anneal_params().truncation_depth = truncation;
+  dynamic_cast<AnnealedSolver&>(*solver).anneal_params().multiscale_min = multiscale_min;
   Solution solution;
   SolveResult result = solver->solve(problem, solution);
   if (out) *out = problem;
@@ -191,6 +193,40 @@ TEST(NearExact, TruncatedStagesKeepTheIntervalValid) {
     std::printf("truncated: [%.10e, %.10e] %ld it %.2f s; full: [%.10e, %.10e] %ld it %.2f s\n",
                 on.bounds.lower, on.bounds.upper, on.iterations, on.solve_time, off.bounds.lower,
                 off.bounds.upper, off.iterations, off.solve_time);
+}
+
+TEST(NearExact, MultiscaleStartKeepsTheIntervalValid) {
+  // A coarse grid problem (recursively) starts the annealing: 1-D, 2-D and the assignment case.
+  const std::string path = std::string(PAROT_TEST_DATA_DIR) + "/emd_reference.h5";
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0) << path;
+  for (const char* name : {"clouds2000", "density1d_p2", "assignment300", "gaussians400"}) {
+    SCOPED_TRACE(name);
+    const hid_t group = H5Gopen2(file, name, H5P_DEFAULT);
+    ASSERT_GE(group, 0);
+    GenerateParams gp;
+    gp.family = read_text(group, "family");
+    gp.n = static_cast<long>(read_attribute(group, "n"));
+    gp.seed = static_cast<long>(read_attribute(group, "seed"));
+    const double d = read_attribute(group, "d"), p = read_attribute(group, "p");
+    if (!std::isnan(d)) gp.d = static_cast<long>(d);
+    if (!std::isnan(p)) gp.p = static_cast<long>(p);
+    const double emd = read_attribute(group, "emd");
+    H5Gclose(group);
+    // clouds2000: the exact cost is 5e-4 of the largest, as in the test above (rtol 0.1).
+    const Case c{name, "sinkhorn", std::string(name) == "clouds2000" ? 0.1 : 1e-2};
+    const SolveResult r = solve_near_exact(MPI_COMM_WORLD, gp, c, nullptr, 30, 100);
+    EXPECT_EQ(r.reason, Reason::converged_rtol) << to_string(r.reason);
+    EXPECT_LE(r.bounds.lower, emd * (1 + 1e-12));
+    EXPECT_GE(r.bounds.upper, emd * (1 - 1e-12));
+    EXPECT_LE(r.bounds.gap(), c.rtol);
+    EXPECT_LE(r.bounds.rounded_source_error, 1e-12);
+    EXPECT_LE(r.bounds.rounded_target_error, 1e-12);
+    if (comm_rank(MPI_COMM_WORLD) == 0)
+      std::printf("multiscale %-14s gap %.3e  [%.10e, %.10e] exact %.10e  %ld it  %.2f s\n", name,
+                  r.bounds.gap(), r.bounds.lower, r.bounds.upper, emd, r.iterations, r.solve_time);
+  }
+  H5Fclose(file);
 }
 
 TEST(NearExact, BoundsHoldForAnyPotentials) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Truncated-kernel stages of near-exact OT (src/solver/certify/truncated.hpp): the support is
 // exactly the entries near their row or column maximum (brute force), and Sinkhorn on a support
-// that drops nothing finds the full-kernel solution, at any rank count.
+// that drops nothing finds the full-kernel solution, at any rank count; the multiscale
+// coarsening keeps mass and means, and lifting and refining give consistent potentials.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "parot/parot.hpp"
+#include "solver/certify/coarsen.hpp"
 #include "solver/certify/truncated.hpp"
 
 using namespace parot;
@@ -130,4 +132,74 @@ TEST(Truncated, SinkhornOnAFullSupportFindsTheFullKernelSolution) {
   }
   MPI_Bcast(&serial, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   EXPECT_NEAR(cost, serial, 1e-12 * serial);
+}
+
+TEST(Multiscale, CoarseningKeepsMassAndMeansAtAnyRankCount) {
+  GenerateParams gp;
+  gp.family = "clouds";
+  gp.n = 300;
+  gp.m = 200;
+  gp.d = 3;
+  gp.seed = 2;
+  const Problem problem = generate_problem(MPI_COMM_WORLD, gp);
+  ASSERT_TRUE(multiscale::applicable(problem));
+  const multiscale::Coarsening cz = multiscale::coarsen(problem, 4);
+  const Problem& coarse = cz.coarse;
+  EXPECT_LE(coarse.n(), 64);
+  EXPECT_LE(coarse.m(), 64);
+  // Every coarse point is the weighted mean of the points mapped to it, with their mass.
+  const lindex d = 3;
+  std::vector<double> acc(static_cast<std::size_t>(coarse.n()) * (d + 1), 0.0);
+  for (lindex i = 0; i < problem.source.layout.local_size(); ++i) {
+    const gindex c = cz.source_cell[i];
+    ASSERT_GE(c, 0);
+    acc[c * (d + 1)] += problem.source.weights[i];
+    for (lindex k = 0; k < d; ++k)
+      acc[c * (d + 1) + 1 + k] += problem.source.weights[i] * problem.source.points(i, k);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, acc.data(), static_cast<int>(acc.size()), MPI_DOUBLE, MPI_SUM,
+                MPI_COMM_WORLD);
+  const gindex begin = coarse.source.layout.begin();
+  for (lindex s = 0; s < coarse.source.layout.local_size(); ++s) {
+    const double* a = acc.data() + (begin + s) * (d + 1);
+    EXPECT_NEAR(coarse.source.weights[s], a[0], 1e-14);
+    for (lindex k = 0; k < d; ++k)
+      EXPECT_NEAR(coarse.source.points(s, k), a[1 + k] / a[0], 1e-12);
+  }
+  std::vector<double> tacc(static_cast<std::size_t>(coarse.m()), 0.0);
+  for (lindex j = 0; j < problem.m(); ++j)
+    tacc[cz.target_cell[j]] += problem.target.weights[j];
+  for (lindex q = 0; q < coarse.m(); ++q)
+    EXPECT_NEAR(coarse.target.weights[q], tacc[q], 1e-14);
+
+  // The same coarse problem from one rank.
+  double serial[3] = {0, 0, 0};
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
+    const Problem p1 = generate_problem(MPI_COMM_SELF, gp);
+    const multiscale::Coarsening c1 = multiscale::coarsen(p1, 4);
+    serial[0] = static_cast<double>(c1.coarse.n());
+    serial[1] = static_cast<double>(c1.coarse.m());
+    serial[2] = c1.coarse.cost.max_value(MPI_COMM_SELF);
+  }
+  MPI_Bcast(serial, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  EXPECT_EQ(static_cast<double>(coarse.n()), serial[0]);
+  EXPECT_EQ(static_cast<double>(coarse.m()), serial[1]);
+  EXPECT_NEAR(coarse.cost.max_value(MPI_COMM_WORLD), serial[2], 1e-14 * serial[2]);
+
+  // Lifting gives every point its cell's potentials; refine makes rows, then columns, exact.
+  Solution cs;
+  cs.f = Vector::LinSpaced(coarse.source.layout.local_size(), static_cast<double>(begin),
+                           static_cast<double>(begin + coarse.source.layout.local_size() - 1));
+  cs.g = Vector::LinSpaced(coarse.m(), 0.0, static_cast<double>(coarse.m() - 1));
+  Solution fine;
+  multiscale::lift(cz, cs, problem, fine);
+  for (lindex i = 0; i < problem.source.layout.local_size(); ++i)
+    EXPECT_EQ(fine.f[i], static_cast<double>(cz.source_cell[i]));
+  for (lindex j = 0; j < problem.m(); ++j)
+    EXPECT_EQ(fine.g[j], static_cast<double>(cz.target_cell[j]));
+  const double eps = 0.05 * problem.cost.max_value(MPI_COMM_WORLD);
+  multiscale::refine(problem, fine, eps);
+  const truncated::Support all = truncated::build(problem, fine.f, fine.g, eps, 1e9, 1e9);
+  const truncated::PlanSummary plan = truncated::summarize(problem, all, fine.f, fine.g, eps);
+  EXPECT_LE(plan.col_error, 1e-13);
 }

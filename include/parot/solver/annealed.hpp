@@ -30,6 +30,11 @@ namespace parot {
 ///                          stage's final potentials and rebuilt when it missed entries.
 ///                          0: every stage on the full kernel
 ///   -ot_truncation_fraction <real>  (0.25)
+///   -ot_multiscale_min <int>  when both sides have more points than this (4000; 0: off), points
+///                          in 1-3 dimensions, and no initial guess, the problem is first binned
+///                          on a grid (about 2^d points per cell) and solved the same way
+///                          (recursively); its potentials, lifted to the points, and its last ε
+///                          start the annealing, so the large-ε stages never touch the full kernel
 /// Each stage solves the entropic problem at its ε with the inner solver (Sinkhorn or SNS) or
 /// the truncated kernel,
 /// warm-started from the previous stage's potentials, to the marginal error that keeps the
@@ -43,6 +48,7 @@ struct AnnealParams {
   double eps_min = 1e-6;
   double truncation_depth = 30;
   double truncation_fraction = 0.25;
+  long multiscale_min = 4000;
 };
 
 class AnnealedSolver final : public Solver {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "coarsen.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
 #include "parot/core/log.hpp"
@@ -34,7 +35,13 @@ void AnnealedSolver::set_from_options() {
   block.real("ot_truncation_fraction",
              "largest kept fraction of n m for which a stage runs on the truncated kernel",
              anneal_.truncation_fraction);
+  block.integer("ot_multiscale_min",
+                "problems with more than this many points on both sides start from a coarse "
+                "grid problem (0: never)",
+                anneal_.multiscale_min);
   block.read();
+  PAROT_CHECK(anneal_.multiscale_min >= 0, InvalidArgument,
+              "option -ot_multiscale_min must be >= 0, got ", anneal_.multiscale_min);
   PAROT_CHECK(anneal_.truncation_depth == 0 ||
                   (std::isfinite(anneal_.truncation_depth) && anneal_.truncation_depth >= 10),
               InvalidArgument, "option -ot_truncation must be 0 (off) or at least 10, got ",
@@ -66,19 +73,28 @@ SolveResult AnnealedSolver::truncated_stage(const Problem& problem, Solution& so
     out.iterations += stage.iterations;
     out.reason = stage.reason;
     out.objective = stage.objective;
-    if (stage.reason != Reason::converged_atol) {
-      if (stage.reason == Reason::diverged_nan) out.failed_iteration = out.iterations;
-      break;
+    if (stage.reason == Reason::diverged_nan) out.failed_iteration = out.iterations;
+    if (stage.reason != Reason::converged_atol && stage.reason != Reason::diverged_stalled) break;
+    if (round == 8) break;  // the certificate holds anyway; it may be looser
+    // Converged: would the potentials found keep entries the support dropped? Entries within
+    // e^-(depth−5) of their row or column maximum must all be in it; if not, solve again on
+    // the support of the new potentials. Stalled: rebuild from the drifted potentials.
+    if (stage.reason == Reason::converged_atol) {
+      if (round >= 2) break;
+      const truncated::Support check =
+          truncated::build(problem, solution.f, solution.g, eps, depth - 5, 4 * support.kept);
+      if (check.stored() && truncated::missing_entries(problem, support, check) == 0) break;
     }
-    // Would the potentials found keep entries the support dropped? Entries within e^-(depth−5)
-    // of their row or column maximum must all be in it; if not, solve again on the new support.
-    const truncated::Support check =
-        truncated::build(problem, solution.f, solution.g, eps, depth - 5, support.kept * 4);
-    if (check.stored() && truncated::missing_entries(problem, support, check) == 0) break;
-    if (round == 2) break;  // the certificate holds anyway; it may be looser
     truncated::Support fresh =
-        truncated::build(problem, solution.f, solution.g, eps, depth, support.kept * 4);
+        truncated::build(problem, solution.f, solution.g, eps, depth, 4 * support.kept);
     if (!fresh.stored()) break;
+    if (params_.monitor) {
+      char line[160];
+      std::snprintf(line, sizeof line, "          support rebuilt (%s): %.3e entries kept",
+                    stage.reason == Reason::converged_atol ? "entries were missing" : "stalled",
+                    fresh.kept);
+      print_root(problem.comm(), line);
+    }
     support = std::move(fresh);
   }
   out.sinkhorn_iterations = out.iterations;
@@ -120,6 +136,48 @@ SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
   long it = 0;
   double upper = -1;  // none yet
   Reason reason = Reason::iterating;
+
+  // Multiscale start: solve the problem binned on a grid (recursively), lift its potentials and
+  // continue from its last ε, so that the large-ε stages never touch the full kernel.
+  const bool fresh =
+      solution.f.size() != problem.cost.local_rows() || solution.g.size() != problem.cost.cols();
+  bool lifted = false;
+  if (anneal_.multiscale_min > 0 && fresh && multiscale::applicable(problem) &&
+      std::min(problem.n(), problem.m()) > anneal_.multiscale_min) {
+    const double points = static_cast<double>(std::min(problem.n(), problem.m()));
+    const lindex d = problem.target.dim();
+    const long cells = std::max(
+        2L, static_cast<long>(std::ceil(std::pow(points / std::pow(2.0, static_cast<double>(d)),
+                                                 1.0 / static_cast<double>(d)))));
+    const multiscale::Coarsening coarsening = multiscale::coarsen(problem, cells);
+    if (params_.monitor) {
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "multiscale: %ld x %ld points binned to %ld x %ld (%ld cells per dimension)",
+                    static_cast<long>(problem.n()), static_cast<long>(problem.m()),
+                    static_cast<long>(coarsening.coarse.n()),
+                    static_cast<long>(coarsening.coarse.m()), cells);
+      print_root(comm, line);
+    }
+    const SolveParams saved = params_;
+    params_.plan_threshold = -1;
+    params_.error_if_not_converged = false;
+    Solution coarse_solution;
+    const SolveResult coarse = solve(coarsening.coarse, coarse_solution);
+    params_ = saved;
+    if (coarse.reason != Reason::diverged_nan && coarse.reason != Reason::diverged_mass_loss) {
+      multiscale::lift(coarsening, coarse_solution, problem, solution);
+      eps = std::max(std::min(eps, coarse.reg), floor);
+      multiscale::refine(problem, solution, eps);
+      lifted = true;
+    }
+    it += coarse.iterations;
+    result.sinkhorn_iterations += coarse.sinkhorn_iterations;
+    result.newton_iterations += coarse.newton_iterations;
+    result.truncated_stages += coarse.truncated_stages;
+    result.history = coarse.history;
+  }
+
   for (int stage = 0; reason == Reason::iterating; ++stage) {
     const double stage_atol = std::max(
         params_.atol, upper > 0 ? std::min(1e-3, 0.5 * params_.ot_rtol * upper / max_cost) : 1e-3);
@@ -129,6 +187,14 @@ SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
     if (anneal_.truncation_depth > 0 && warm)
       support =
           truncated::build(problem, solution.f, solution.g, eps, anneal_.truncation_depth, budget);
+    // After the lift, a smaller ε rather than the full kernel when the support is too large.
+    for (int tries = 0; lifted && stage == 0 && warm && anneal_.truncation_depth > 0 &&
+                        !support.stored() && eps > floor && tries < 4;
+         ++tries) {
+      eps = std::max(eps * anneal_.eps_factor, floor);
+      support =
+          truncated::build(problem, solution.f, solution.g, eps, anneal_.truncation_depth, budget);
+    }
     SolveResult inner;
     char kind[64];
     std::snprintf(kind, sizeof kind, "%s", inner_->type().c_str());

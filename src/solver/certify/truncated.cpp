@@ -57,37 +57,38 @@ Support build(const Problem& problem, const Vector& f, const Vector& g, double e
   for (auto& k : col_max)
     k -= cut;
 
-  // Pass 2: the kept entries, stored while the local count stays within the budget.
+  // Pass 2 counts the kept entries of every row; pass 3 stores them when the total fits.
   Support out;
   out.ptr.assign(static_cast<std::size_t>(n) + 1, 0);
-  std::int64_t count = 0;
-  bool over = false;
+  const auto kept = [&](lindex i, lindex j) {
+    const double s = f[i] + g[j] - c[j];
+    return b[j] > 0 && (s >= row_max[i] - cut || s >= col_max[j]);
+  };
   for (lindex i = 0; i < n; ++i) {
+    std::int64_t count = 0;
     if (a[i] > 0) {
       cost.tile(i, 1, 0, m, c.data(), m);
-      const double row_cut = row_max[i] - cut;
-      for (lindex j = 0; j < m; ++j) {
-        if (!(b[j] > 0)) continue;
-        const double s = f[i] + g[j] - c[j];
-        if (!(s >= row_cut || s >= col_max[j])) continue;
-        ++count;
-        if (over) continue;
-        out.col.push_back(static_cast<std::int32_t>(j));
-        out.cost.push_back(c[j]);
-      }
-      if (!over && static_cast<double>(count) > budget) {
-        over = true;
-        out.col = {};
-        out.cost = {};
-      }
+      for (lindex j = 0; j < m; ++j)
+        count += kept(i, j) ? 1 : 0;
     }
-    out.ptr[static_cast<std::size_t>(i) + 1] = count;
+    out.ptr[static_cast<std::size_t>(i) + 1] = out.ptr[static_cast<std::size_t>(i)] + count;
   }
-  out.kept = allreduce_sum(comm, static_cast<double>(count));
+  out.kept = allreduce_sum(comm, static_cast<double>(out.ptr.back()));
   if (out.kept > budget) {
     out.ptr = {};
-    out.col = {};
-    out.cost = {};
+    return out;
+  }
+  out.col.resize(static_cast<std::size_t>(out.ptr.back()));
+  out.cost.resize(out.col.size());
+  for (lindex i = 0; i < n; ++i) {
+    if (!(a[i] > 0)) continue;
+    cost.tile(i, 1, 0, m, c.data(), m);
+    std::int64_t q = out.ptr[static_cast<std::size_t>(i)];
+    for (lindex j = 0; j < m; ++j)
+      if (kept(i, j)) {
+        out.col[q] = static_cast<std::int32_t>(j);
+        out.cost[q++] = c[j];
+      }
   }
   return out;
 }
@@ -241,6 +242,13 @@ Outcome sinkhorn(const Problem& problem, const Support& support, Vector& f, Vect
     }
     if (k >= 1 && err <= atol) {
       out.reason = Reason::converged_atol;
+      f = f_prev;
+      return out;
+    }
+    // No 1 % progress in 50 iterations: on a support that lacks entries the marginals need, the
+    // error stalls while the potentials drift; the caller rebuilds the support from them.
+    if (errors.size() > 50 && !(err < 0.99 * errors[errors.size() - 51])) {
+      out.reason = Reason::diverged_stalled;
       f = f_prev;
       return out;
     }

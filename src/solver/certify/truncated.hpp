@@ -26,9 +26,9 @@ struct Support {
 /// entries of positive weights with s_ij >= max(R_i, K_j) − depth·eps, R_i and K_j the largest
 /// s of row i and of column j. Every row and column of positive weight keeps its largest entry,
 /// and a dropped entry is below e^-depth times the largest of its row and of its column.
-/// Two passes over the cost (matrix-free), one MPI_Allreduce (MAX) of m doubles and one (SUM)
-/// of one. When the global count exceeds `budget` entries nothing is stored (stored() false,
-/// kept = the count). @collective{problem.comm()}
+/// Three passes over the cost (matrix-free: maxima, counts, entries), one MPI_Allreduce (MAX) of
+/// m doubles and one (SUM) of one. When the global count exceeds `budget` entries nothing is stored
+/// (stored() false, kept = the count). @collective{problem.comm()}
 Support build(const Problem& problem, const Vector& f, const Vector& g, double eps, double depth,
               double budget);
 
@@ -39,7 +39,9 @@ double missing_entries(const Problem& problem, const Support& old, const Support
 
 /// What a truncated Sinkhorn stage did.
 struct Outcome {
-  Reason reason = Reason::iterating;  ///< converged_atol, diverged_max_it or diverged_nan
+  /// converged_atol, diverged_max_it, diverged_nan, or diverged_stalled (no 1 % progress in 50
+  /// iterations: the support probably lacks entries the marginals need)
+  Reason reason = Reason::iterating;
   long iterations = 0;
   double error = 0;      ///< ‖P1 − a‖₁ of the returned potentials (columns exact)
   double objective = 0;  ///< ⟨a,f⟩ + ⟨b,g⟩ − eps·(Σ P − 1) at the returned potentials

@@ -119,6 +119,7 @@ class NearExact(unittest.TestCase):
             (["-ot_rtol", "1e-2", "-ot_truncation", "5"], "-ot_truncation must be 0 (off) or at least 10"),
             (["-ot_rtol", "1e-2", "-ot_truncation_fraction", "2"],
              "-ot_truncation_fraction must be in [0, 1]"),
+            (["-ot_rtol", "1e-2", "-ot_multiscale_min", "-1"], "-ot_multiscale_min must be >= 0"),
             (["-ot_rtol", "1e-2", "-solver", "sparse", "-sparse_k", "2"],
              "-ot_rtol works with -solver sinkhorn or sns"),
             (["-ot_rtol", "1e-2", "-checkpoint", out + ".ck"], "do not support -ot_rtol"),

@@ -25,7 +25,8 @@ namespace parot {
 ///                          sets the smallest ε instead
 ///   -ot_truncation <real>  truncation depth T (30): once potentials exist, a stage whose plan
 ///                          entries within e^-T of their row or column maximum number at most
-///                          -ot_truncation_fraction n m runs Sinkhorn on those entries only
+///                          -ot_truncation_fraction n m (and fit in an eighth of -max_memory)
+///                          runs Sinkhorn on those entries only
 ///                          (O(kept) work per iteration); the support is checked against the
 ///                          stage's final potentials and rebuilt when it missed entries.
 ///                          0: every stage on the full kernel
@@ -66,7 +67,7 @@ class AnnealedSolver final : public Solver {
  private:
   SolveResult truncated_stage(const Problem& problem, Solution& solution,
                               truncated::Support support, double eps, double atol, long it0,
-                              double t0);
+                              double t0, double budget);
 
   MPI_Comm comm_;
   std::unique_ptr<Solver> inner_;

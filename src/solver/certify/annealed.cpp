@@ -60,7 +60,7 @@ void AnnealedSolver::set_from_options() {
 
 SolveResult AnnealedSolver::truncated_stage(const Problem& problem, Solution& solution,
                                             truncated::Support support, double eps, double atol,
-                                            long it0, double t0) {
+                                            long it0, double t0, double budget) {
   SolveResult out;
   out.solver = "truncated";
   out.reason = Reason::iterating;
@@ -82,11 +82,11 @@ SolveResult AnnealedSolver::truncated_stage(const Problem& problem, Solution& so
     if (stage.reason == Reason::converged_atol) {
       if (round >= 2) break;
       const truncated::Support check =
-          truncated::build(problem, solution.f, solution.g, eps, depth - 5, 4 * support.kept);
+          truncated::build(problem, solution.f, solution.g, eps, depth - 5, budget);
       if (check.stored() && truncated::missing_entries(problem, support, check) == 0) break;
     }
     truncated::Support fresh =
-        truncated::build(problem, solution.f, solution.g, eps, depth, 4 * support.kept);
+        truncated::build(problem, solution.f, solution.g, eps, depth, budget);
     if (!fresh.stored()) break;
     if (params_.monitor) {
       char line[160];
@@ -130,9 +130,11 @@ SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
   result.max_cost = max_cost;
   result.has_bounds = true;
   const double entries = static_cast<double>(problem.n()) * static_cast<double>(problem.m());
+  // A truncated stage holds its support and, while rebuilding, a second one: together at most a
+  // quarter of the memory (-max_memory per rank).
   const double budget =
       std::min(anneal_.truncation_fraction * entries,
-               0.25 * memory_limit() * comm_size(comm) / (sizeof(double) + sizeof(std::int32_t)));
+               0.125 * memory_limit() * comm_size(comm) / (sizeof(double) + sizeof(std::int32_t)));
   long it = 0;
   double upper = -1;  // none yet
   Reason reason = Reason::iterating;
@@ -201,7 +203,8 @@ SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
     if (support.stored()) {
       std::snprintf(kind, sizeof kind, "truncated kernel, %.2e of n m kept",
                     support.kept / entries);
-      inner = truncated_stage(problem, solution, std::move(support), eps, stage_atol, it, t0);
+      inner =
+          truncated_stage(problem, solution, std::move(support), eps, stage_atol, it, t0, budget);
       ++result.truncated_stages;
     } else {
       SolveParams stage_params = params_;

@@ -52,6 +52,33 @@ std::string read_text(hid_t group, const char* name) {
   return out;
 }
 
+// A generated problem of tests/data/emd_reference.h5 and POT's exact cost for it (emd NaN when
+// the file or the case is missing).
+struct Reference {
+  GenerateParams gp;
+  double emd = NAN;
+};
+
+Reference read_reference(const char* name) {
+  Reference ref;
+  const std::string path = std::string(PAROT_TEST_DATA_DIR) + "/emd_reference.h5";
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) return ref;
+  const hid_t group = H5Gopen2(file, name, H5P_DEFAULT);
+  if (group >= 0) {
+    ref.gp.family = read_text(group, "family");
+    ref.gp.n = static_cast<long>(read_attribute(group, "n"));
+    ref.gp.seed = static_cast<long>(read_attribute(group, "seed"));
+    const double d = read_attribute(group, "d"), p = read_attribute(group, "p");
+    if (!std::isnan(d)) ref.gp.d = static_cast<long>(d);
+    if (!std::isnan(p)) ref.gp.p = static_cast<long>(p);
+    ref.emd = read_attribute(group, "emd");
+    H5Gclose(group);
+  }
+  H5Fclose(file);
+  return ref;
+}
+
 SolveResult solve_near_exact(MPI_Comm comm, const GenerateParams& gp, const Case& c,
                              Problem* out = nullptr, double truncation = 30,
                              long multiscale_min = 4000) {
@@ -72,9 +99,6 @@ SolveResult solve_near_exact(MPI_Comm comm, const GenerateParams& gp, const Case
 }  // namespace
 
 TEST(NearExact, CertifiedIntervalContainsTheExactCostAtAnyRankCount) {
-  const std::string path = std::string(PAROT_TEST_DATA_DIR) + "/emd_reference.h5";
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  ASSERT_GE(file, 0) << path;
   const Case cases[] = {
       {"clouds2000", "sns", 0.1},         {"gaussians400", "sns", 1e-2},
       {"density1d_p1", "sinkhorn", 1e-2}, {"density1d_p2", "sinkhorn", 1e-2},
@@ -84,17 +108,10 @@ TEST(NearExact, CertifiedIntervalContainsTheExactCostAtAnyRankCount) {
   const int rank = comm_rank(MPI_COMM_WORLD);
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    const hid_t group = H5Gopen2(file, c.name, H5P_DEFAULT);
-    ASSERT_GE(group, 0);
-    GenerateParams gp;
-    gp.family = read_text(group, "family");
-    gp.n = static_cast<long>(read_attribute(group, "n"));
-    gp.seed = static_cast<long>(read_attribute(group, "seed"));
-    const double d = read_attribute(group, "d"), p = read_attribute(group, "p");
-    if (!std::isnan(d)) gp.d = static_cast<long>(d);
-    if (!std::isnan(p)) gp.p = static_cast<long>(p);
-    const double emd = read_attribute(group, "emd");
-    H5Gclose(group);
+    const Reference ref = read_reference(c.name);
+    ASSERT_FALSE(std::isnan(ref.emd)) << "no reference for " << c.name;
+    const GenerateParams& gp = ref.gp;
+    const double emd = ref.emd;
 
     Problem problem;
     const SolveResult r = solve_near_exact(MPI_COMM_WORLD, gp, c, &problem);
@@ -157,27 +174,15 @@ TEST(NearExact, CertifiedIntervalContainsTheExactCostAtAnyRankCount) {
           c.name, c.solver, b.gap(), c.rtol, b.lower, b.upper, emd, r.iterations,
           r.truncated_stages, r.solve_time);
   }
-  H5Fclose(file);
 }
 
 TEST(NearExact, TruncatedStagesKeepTheIntervalValid) {
   // ε far below the point spacing: the truncated kernel carries the late stages; with
   // truncation off every stage uses the full kernel. Both intervals hold POT's exact cost.
-  const std::string path = std::string(PAROT_TEST_DATA_DIR) + "/emd_reference.h5";
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  ASSERT_GE(file, 0) << path;
-  const hid_t group = H5Gopen2(file, "gaussians400", H5P_DEFAULT);
-  ASSERT_GE(group, 0);
-  GenerateParams gp;
-  gp.family = read_text(group, "family");
-  gp.n = static_cast<long>(read_attribute(group, "n"));
-  gp.seed = static_cast<long>(read_attribute(group, "seed"));
-  const double d = read_attribute(group, "d"), p = read_attribute(group, "p");
-  if (!std::isnan(d)) gp.d = static_cast<long>(d);
-  if (!std::isnan(p)) gp.p = static_cast<long>(p);
-  const double emd = read_attribute(group, "emd");
-  H5Gclose(group);
-  H5Fclose(file);
+  const Reference ref = read_reference("gaussians400");
+  ASSERT_FALSE(std::isnan(ref.emd));
+  const GenerateParams& gp = ref.gp;
+  const double emd = ref.emd;
   const Case c{"gaussians400", "sinkhorn", 2e-3};
   const SolveResult on = solve_near_exact(MPI_COMM_WORLD, gp, c);
   const SolveResult off = solve_near_exact(MPI_COMM_WORLD, gp, c, nullptr, 0);
@@ -197,22 +202,12 @@ TEST(NearExact, TruncatedStagesKeepTheIntervalValid) {
 
 TEST(NearExact, MultiscaleStartKeepsTheIntervalValid) {
   // A coarse grid problem (recursively) starts the annealing: 1-D, 2-D and the assignment case.
-  const std::string path = std::string(PAROT_TEST_DATA_DIR) + "/emd_reference.h5";
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  ASSERT_GE(file, 0) << path;
   for (const char* name : {"clouds2000", "density1d_p2", "assignment300", "gaussians400"}) {
     SCOPED_TRACE(name);
-    const hid_t group = H5Gopen2(file, name, H5P_DEFAULT);
-    ASSERT_GE(group, 0);
-    GenerateParams gp;
-    gp.family = read_text(group, "family");
-    gp.n = static_cast<long>(read_attribute(group, "n"));
-    gp.seed = static_cast<long>(read_attribute(group, "seed"));
-    const double d = read_attribute(group, "d"), p = read_attribute(group, "p");
-    if (!std::isnan(d)) gp.d = static_cast<long>(d);
-    if (!std::isnan(p)) gp.p = static_cast<long>(p);
-    const double emd = read_attribute(group, "emd");
-    H5Gclose(group);
+    const Reference ref = read_reference(name);
+    ASSERT_FALSE(std::isnan(ref.emd)) << "no reference for " << name;
+    const GenerateParams& gp = ref.gp;
+    const double emd = ref.emd;
     // clouds2000: the exact cost is 5e-4 of the largest, as in the test above (rtol 0.1).
     const Case c{name, "sinkhorn", std::string(name) == "clouds2000" ? 0.1 : 1e-2};
     const SolveResult r = solve_near_exact(MPI_COMM_WORLD, gp, c, nullptr, 30, 100);
@@ -237,7 +232,6 @@ TEST(NearExact, MultiscaleStartKeepsTheIntervalValid) {
       std::printf("multiscale %-14s gap %.3e  [%.10e, %.10e] exact %.10e  %ld it  %.2f s\n", name,
                   r.bounds.gap(), r.bounds.lower, r.bounds.upper, emd, r.iterations, r.solve_time);
   }
-  H5Fclose(file);
 }
 
 TEST(NearExact, BoundsHoldForAnyPotentials) {

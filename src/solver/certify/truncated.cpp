@@ -20,12 +20,6 @@ namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
 
-// A row sum or column sum in this range is used as is; outside it, the pass is redone against
-// the running maximum (underflow or overflow of exp would otherwise bias the update).
-bool safe_sum(double s) {
-  return s >= 1e-280 && s <= 1e280;
-}
-
 }  // namespace
 
 Support build(const Problem& problem, const Vector& f, const Vector& g, double eps, double depth,

@@ -48,7 +48,7 @@ RowPass row_pass(const std::int64_t* ptr, const std::int32_t* col, const double*
       e[q] = kernels::fast_exp(e[q]);
     const double r = lane_sum(e, len);
     out.af += a[i] * fi;
-    if (r >= 1e-280 && r <= 1e280) {
+    if (safe_sum(r)) {
       out.error += std::abs(r - a[i]);
       const double log_scale = std::log(a[i] / r);
       const double scale = omega == 1.0 ? a[i] / r : std::exp(omega * log_scale);

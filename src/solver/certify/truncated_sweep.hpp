@@ -9,6 +9,12 @@
 
 namespace parot::truncated {
 
+/// A row or column sum in this range is used as is; outside it, the sum is redone against the
+/// running maximum (underflow or overflow of exp would otherwise bias the update).
+inline bool safe_sum(double s) {
+  return s >= 1e-280 && s <= 1e280;
+}
+
 /// What one row pass saw at the potentials it started from.
 struct RowPass {
   double error = 0;  ///< Σ_i |r_i − a_i|, r_i the row sums of the plan on the support

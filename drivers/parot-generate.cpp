@@ -22,6 +22,7 @@ int run(const parot::Environment& env) {
   if (parot::help_requested()) return 0;
   parot::check_all_options_used(comm);
   PAROT_CHECK(!output.empty(), parot::InvalidArgument, "option -output is required");
+  parot::io::check_output_path(comm, output, {}, "option -output");
 
   if (block.given("batch")) {
     std::vector<parot::PointMeasure> measures;

@@ -50,6 +50,8 @@ int run(const parot::Environment& env) {
               "give both -source_mesh and -target_mesh");
   PAROT_CHECK(mesh_samples >= 1, parot::InvalidArgument, "-mesh_samples must be >= 1, got ",
               mesh_samples);
+  parot::io::check_output_path(comm, output, {problem_path, batch_path, source_mesh, target_mesh},
+                               "option -output");
 
   parot::io::RunInfo info;
   info.nranks = env.size();

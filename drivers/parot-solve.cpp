@@ -43,6 +43,12 @@ int run(const parot::Environment& env) {
   solver->set_from_options();
   if (parot::help_requested()) return 0;
   parot::check_all_options_used(comm);
+  // The output rules (DESIGN.md §5), before any work. A checkpoint may be the -restart file:
+  // that is the requeue protocol (it is read whole before the first save, which is atomic).
+  parot::io::check_output_path(comm, output, {problem_path, restart, checkpoint}, "option -output");
+  parot::io::check_output_path(comm, checkpoint, {problem_path}, "option -checkpoint");
+  parot::io::check_distinct_outputs(comm, output, "option -output", checkpoint,
+                                    "option -checkpoint");
 
   // The default problem: two uniform 2-D clouds of 3000 points (seeded).
   parot::GenerateParams defaults;
@@ -80,6 +86,7 @@ int run(const parot::Environment& env) {
     info.nranks = env.size();
     info.options = parot::options_string();
     info.wall_time = parot::allreduce_max(comm, parot::wall_time() - t0);
+    info.monitor = solver->params().monitor;
     parot::io::write_result(output, problem, solution, result, info);
   }
   parot::print_root(comm, parot::format_summary(problem, result, env.size()));

@@ -12,6 +12,7 @@
 #include "parot/core/signals.hpp"
 #include "parot/core/types.hpp"
 #include "parot/io/hdf5.hpp"
+#include "parot/io/output.hpp"
 #include "parot/problem/cost.hpp"
 #include "parot/problem/generate.hpp"
 #include "parot/problem/measure.hpp"

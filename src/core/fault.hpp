@@ -2,7 +2,8 @@
 // Fault injection for the tests of the collective error discipline: PAROT_FAULT="site:rank[,…]"
 // makes the named site fail on that rank only (sites: "read" — an HDF5 read returns an error;
 // "alloc" — an allocation throws std::bad_alloc; "underflow" — SNS's plan block underflows to
-// zero at the first Newton check, as if exp had underflowed on that rank). Unset in production: one getenv per call site.
+// zero at the first Newton check, as if exp had underflowed on that rank; "write" — a dataset
+// write of an output file fails, as on a full disk). Unset in production: one getenv per call site.
 #pragma once
 
 #include <mpi.h>

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "io/atomic_file.hpp"
 #include "io/h5.hpp"
 #include "io/history_io.hpp"
 #include "parot/core/comm.hpp"
@@ -44,9 +45,10 @@ Hdf5CheckpointStore::Hdf5CheckpointStore(std::string path, std::string options)
 void Hdf5CheckpointStore::save(const Problem& problem, const SolverState& state) {
   MPI_Comm comm = problem.comm();
   const bool root = comm_rank(comm) == 0;
-  const std::string tmp = path_ + ".tmp";
-  h5::Handle file = h5::create(comm, tmp);
-  try {
+  const double bytes = 8.0 * static_cast<double>(problem.n() + problem.m()) +
+                       120.0 * static_cast<double>(state.history.size()) + 16384;
+  h5::AtomicFile file(comm, path_, bytes);
+  {
     const hid_t id = file.id();
     using h5::write_attribute;
     write_attribute(id, "format", std::string(checkpoint_format));
@@ -66,18 +68,14 @@ void Hdf5CheckpointStore::save(const Problem& problem, const SolverState& state)
     for (const auto& [key, value] : state.scalars)
       write_attribute(id, "state_" + key, value);
     const Layout& rows = problem.source.layout;
-    h5::write_rows(id, "/solution/f", static_cast<std::uint64_t>(problem.n()), 0,
+    h5::write_rows(file, "/solution/f", static_cast<std::uint64_t>(problem.n()), 0,
                    static_cast<std::uint64_t>(rows.begin()),
                    static_cast<std::uint64_t>(rows.local_size()), state.f.data());
     const auto m = static_cast<std::uint64_t>(problem.m());
-    h5::write_rows(id, "/solution/g", m, 0, 0, root ? m : 0, state.g.data());
-    write_history(id, state.history, root);
-    h5::commit(comm, file, tmp, path_);
-  } catch (...) {
-    file.reset();
-    if (root) std::remove(tmp.c_str());
-    throw;
+    h5::write_rows(file, "/solution/g", m, 0, 0, root ? m : 0, state.g.data());
+    write_history(file, state.history, root);
   }
+  file.commit();
 }
 
 SolverState read_checkpoint(const Problem& problem, const std::string& path,

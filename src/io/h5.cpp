@@ -2,8 +2,13 @@
 // The parallel HDF5 layer.
 #include "io/h5.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+
+#include "core/fault.hpp"
+#include "io/atomic_file.hpp"
 
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
@@ -31,18 +36,44 @@ void silence() {
 
 namespace {
 
+// A checked property or selection call on a path where a failure is this rank's alone: it is
+// recorded in `ok` and folded into the caller's collective check.
+bool checked(herr_t status, bool& ok) {
+  ok = ok && status >= 0;
+  return ok;
+}
+
 Handle file_access(MPI_Comm comm) {
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL);
-  H5Pset_all_coll_metadata_ops(fapl.id(), true);
-  H5Pset_coll_metadata_write(fapl.id(), true);
+  bool ok = fapl.valid();
+  if (ok) {
+    checked(H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL), ok);
+    checked(H5Pset_all_coll_metadata_ops(fapl.id(), true), ok);
+    checked(H5Pset_coll_metadata_write(fapl.id(), true), ok);
+  }
+  check_all(comm, ok, ErrorKind::io, "HDF5 could not set up its MPI-IO file access properties");
   return fapl;
 }
 
-Handle collective_transfer() {
+// The dataset transfer property list of a collective transfer; `ok` records failures.
+Handle collective_transfer(bool& ok) {
   Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
-  H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE);
+  if (!checked(dxpl.valid() ? 0 : -1, ok)) return dxpl;
+  checked(H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE), ok);
   return dxpl;
+}
+
+// Selects rows [begin, begin + count) of `space` (rows x cols) and the same number of elements
+// of `mspace`, or nothing on both when count == 0.
+void select_rows(hid_t space, hid_t mspace, std::uint64_t begin, std::uint64_t count,
+                 std::uint64_t cols, bool& ok) {
+  if (count == 0) {
+    checked(H5Sselect_none(space), ok);
+    checked(H5Sselect_none(mspace), ok);
+    return;
+  }
+  const hsize_t start[2] = {begin, 0}, block[2] = {count, cols};
+  checked(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, block, nullptr), ok);
 }
 
 template <class T>
@@ -57,34 +88,51 @@ hid_t memory_type<std::int64_t>() {
 }
 
 template <class T>
-void write_rows_impl(hid_t file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
-                     std::uint64_t begin, std::uint64_t count, const T* local) {
-  make_groups(file, path);
+void write_rows_impl(AtomicFile& out, const std::string& path, std::uint64_t rows,
+                     std::uint64_t cols, std::uint64_t begin, std::uint64_t count, const T* local) {
+  const hid_t file = out.id();
+  MPI_Comm comm = out.comm();
+  make_groups(out, path);
   const int rank = cols == 0 ? 1 : 2;
   const hsize_t dims[2] = {rows, cols};
   Handle space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
-  Handle set(H5Dcreate2(file, path.c_str(), memory_type<T>(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
-                        H5P_DEFAULT),
-             H5Dclose);
-  PAROT_CHECK(set.valid(), IoError, "cannot create dataset ", path);
+  Handle set;
+  if (space.valid())
+    set = Handle(H5Dcreate2(file, path.c_str(), memory_type<T>(), space.id(), H5P_DEFAULT,
+                            H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose);
+  check_all(comm, set.valid(), ErrorKind::io,
+            "cannot create dataset " + path + " in '" + out.tmp() + "'");
+  if (rows == 0) return;  // an empty dataset, e.g. an empty plan (a replicated size)
   const std::uint64_t width = cols == 0 ? 1 : cols;
   const hsize_t mdims[1] = {count * width};
   Handle mspace(H5Screate_simple(1, mdims, nullptr), H5Sclose);
-  if (count == 0) {
+  bool ok = mspace.valid();
+  if (ok) select_rows(space.id(), mspace.id(), begin, count, cols, ok);
+  Handle dxpl = collective_transfer(ok);
+  check_all(comm, ok, ErrorKind::io, "HDF5 could not select the rows of " + path + " to write");
+  const T dummy{};  // HDF5 wants a buffer even for an empty selection
+  // PAROT_FAULT=write:R: rank R's write fails (it still takes part in the collective
+  // transfer, with nothing selected, as a rank whose write(2) failed does).
+  const bool fault = detail::fault_injected("write", comm);
+  if (fault) {
     H5Sselect_none(space.id());
     H5Sselect_none(mspace.id());
-  } else {
-    const hsize_t start[2] = {begin, 0}, block[2] = {count, cols};
-    H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, block, nullptr);
   }
-  if (rows == 0)
-    return;  // an empty dataset, e.g. an empty plan (a replicated size: every rank
-             // returns here)
-  Handle dxpl = collective_transfer();
-  const T dummy{};  // HDF5 wants a buffer even for an empty selection
-  const herr_t status = H5Dwrite(set.id(), memory_type<T>(), mspace.id(), space.id(), dxpl.id(),
-                                 local ? local : &dummy);
-  if (status < 0) throw IoError("writing dataset " + path + " failed", false);
+  errno = 0;
+  herr_t status = H5Dwrite(set.id(), memory_type<T>(), mspace.id(), space.id(), dxpl.id(),
+                           local ? local : &dummy);
+  if (fault) {
+    status = -1;
+    errno = EIO;
+  }
+  const int err = status < 0 ? (errno ? errno : EIO) : 0;
+  check_all(comm, status >= 0, ErrorKind::io,
+            "writing dataset " + path + " to '" + out.tmp() + "' failed (" + std::strerror(err) +
+                "); nothing was written under '" + out.path() + "'");
+  H5D_mpio_actual_io_mode_t mode = H5D_MPIO_NO_COLLECTIVE;
+  if (H5Pget_mpio_actual_io_mode(dxpl.id(), &mode) >= 0)
+    out.note_write(mode != H5D_MPIO_NO_COLLECTIVE);
 }
 
 }  // namespace
@@ -138,38 +186,42 @@ DatasetInfo dataset_info(hid_t file, const std::string& path, const std::string&
 bool read_rows(hid_t file, const std::string& path, std::uint64_t begin, std::uint64_t count,
                std::uint64_t cols, double* out) {
   Handle set(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!set.valid()) return false;
   Handle space(H5Dget_space(set.id()), H5Sclose);
   const hsize_t mdims[1] = {count * cols};
   Handle mspace(H5Screate_simple(1, mdims, nullptr), H5Sclose);
-  if (count == 0) {
+  bool ok = space.valid() && mspace.valid();
+  if (ok) select_rows(space.id(), mspace.id(), begin, count, cols, ok);
+  Handle dxpl = collective_transfer(ok);
+  // A failed selection still takes part in the collective read (selecting nothing), so that
+  // the ranks that did not fail are not left waiting; the caller folds `false` into its check.
+  if (!ok && space.valid() && mspace.valid()) {
     H5Sselect_none(space.id());
     H5Sselect_none(mspace.id());
-  } else {
-    const hsize_t start[2] = {begin, 0}, block[2] = {count, cols};
-    H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, block, nullptr);
   }
-  Handle dxpl = collective_transfer();
   double dummy = 0;  // HDF5 wants a buffer even for an empty selection
-  return H5Dread(set.id(), H5T_NATIVE_DOUBLE, mspace.id(), space.id(), dxpl.id(),
-                 out ? out : &dummy) >= 0;
+  return H5Dread(set.id(), H5T_NATIVE_DOUBLE, mspace.id(), space.id(),
+                 dxpl.valid() ? dxpl.id() : H5P_DEFAULT, out ? out : &dummy) >= 0 &&
+         ok;
 }
 
-void make_groups(hid_t file, const std::string& path) {
+void make_groups(AtomicFile& out, const std::string& path) {
   std::size_t pos = 0;
   while ((pos = path.find('/', pos + 1)) != std::string::npos) {
     const std::string group = path.substr(0, pos);
-    if (H5Lexists(file, group.c_str(), H5P_DEFAULT) > 0) continue;
-    Handle g(H5Gcreate2(file, group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    PAROT_CHECK(g.valid(), IoError, "cannot create group ", group);
+    if (H5Lexists(out.id(), group.c_str(), H5P_DEFAULT) > 0) continue;
+    Handle g(H5Gcreate2(out.id(), group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    check_all(out.comm(), g.valid(), ErrorKind::io,
+              "cannot create group " + group + " in '" + out.tmp() + "'");
   }
 }
 
-void write_rows(hid_t file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
+void write_rows(AtomicFile& file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
                 std::uint64_t begin, std::uint64_t count, const double* local) {
   write_rows_impl(file, path, rows, cols, begin, count, local);
 }
 
-void write_rows(hid_t file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
+void write_rows(AtomicFile& file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
                 std::uint64_t begin, std::uint64_t count, const std::int64_t* local) {
   write_rows_impl(file, path, rows, cols, begin, count, local);
 }
@@ -232,16 +284,6 @@ std::optional<double> read_number_attribute(hid_t object, const std::string& nam
   double value = 0;
   if (H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &value) < 0) return std::nullopt;
   return value;
-}
-
-void commit(MPI_Comm comm, Handle& file, const std::string& tmp, const std::string& path) {
-  const bool closed = H5Fclose(file.release()) >= 0;
-  check_all(comm, closed, ErrorKind::io, "closing '" + tmp + "' failed");
-  MPI_Barrier(comm);
-  int ok = 1;
-  if (comm_rank(comm) == 0) ok = std::rename(tmp.c_str(), path.c_str()) == 0;
-  MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-  PAROT_CHECK(ok, IoError, "cannot rename '", tmp, "' to '", path, "'");
 }
 
 }  // namespace parot::h5

@@ -67,14 +67,18 @@ DatasetInfo dataset_info(hid_t file, const std::string& path, const std::string&
 [[nodiscard]] bool read_rows(hid_t file, const std::string& path, std::uint64_t begin,
                              std::uint64_t count, std::uint64_t cols, double* out);
 
-/// Creates intermediate groups of `path`. @collective (metadata)
-void make_groups(hid_t file, const std::string& path);
+class AtomicFile;
+
+/// Creates intermediate groups of `path`. @collective{file.comm()} (metadata)
+void make_groups(AtomicFile& file, const std::string& path);
 
 /// Creates a dataset of `rows` x `cols` (1-D when cols == 0) and writes rows [begin, begin+count)
-/// from `local`. Every rank calls it. @collective
-void write_rows(hid_t file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
+/// from `local` in one collective transfer. Every rank calls it. Every HDF5 call is checked and
+/// a failure on any rank (no space, quota, I/O error) is a collective IoError. The transfer mode
+/// HDF5 really used is recorded in `file` (AtomicFile::io_report). @collective{file.comm()}
+void write_rows(AtomicFile& file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
                 std::uint64_t begin, std::uint64_t count, const double* local);
-void write_rows(hid_t file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
+void write_rows(AtomicFile& file, const std::string& path, std::uint64_t rows, std::uint64_t cols,
                 std::uint64_t begin, std::uint64_t count, const std::int64_t* local);
 
 /// Attributes on a file's root group (or any object); every rank writes the same value.
@@ -83,9 +87,5 @@ void write_attribute(hid_t object, const std::string& name, double value);
 void write_attribute(hid_t object, const std::string& name, std::int64_t value);
 std::optional<std::string> read_string_attribute(hid_t object, const std::string& name);
 std::optional<double> read_number_attribute(hid_t object, const std::string& name);
-
-/// Closes the file handle, waits for every rank and renames `tmp` to `path` on rank 0.
-/// @collective{comm}
-void commit(MPI_Comm comm, Handle& file, const std::string& tmp, const std::string& path);
 
 }  // namespace parot::h5

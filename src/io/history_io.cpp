@@ -39,7 +39,7 @@ constexpr struct {
 
 }  // namespace
 
-void write_history(hid_t file, const std::vector<IterationRecord>& history, bool root) {
+void write_history(h5::AtomicFile& file, const std::vector<IterationRecord>& history, bool root) {
   const auto k = static_cast<std::uint64_t>(history.size());
   const std::uint64_t mine = root ? k : 0;
   std::vector<std::int64_t> ints(history.size());

@@ -10,11 +10,15 @@
 
 #include "parot/solver/result.hpp"
 
+namespace parot::h5 {
+class AtomicFile;
+}
+
 namespace parot::io {
 
 /// Writes one dataset per IterationRecord field under /history (replicated: rank 0 writes).
 /// @collective
-void write_history(hid_t file, const std::vector<IterationRecord>& history, bool root);
+void write_history(h5::AtomicFile& file, const std::vector<IterationRecord>& history, bool root);
 
 /// Reads /history back on every rank. @collective{comm}
 /// @throws InvalidInput (collective) naming `origin` when a field is missing or unreadable.

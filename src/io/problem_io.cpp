@@ -6,6 +6,7 @@
 #include <new>
 
 #include "core/fault.hpp"
+#include "io/atomic_file.hpp"
 #include "io/h5.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
@@ -153,9 +154,15 @@ Problem read_problem(MPI_Comm comm, const std::string& path) {
 
 void write_problem(const std::string& path, const Problem& problem) {
   MPI_Comm comm = problem.comm();
-  const std::string tmp = path + ".tmp";
-  h5::Handle file = h5::create(comm, tmp);
-  try {
+  const double points = static_cast<double>(problem.n() + problem.m());
+  const double bytes =
+      8.0 * points * static_cast<double>(problem.source.dim() + 1) +
+      (problem.cost.type() == CostType::matrix
+           ? 8.0 * static_cast<double>(problem.n()) * static_cast<double>(problem.m())
+           : 0.0) +
+      16384;
+  h5::AtomicFile file(comm, path, bytes);
+  {
     const hid_t id = file.id();
     h5::write_attribute(id, "format", std::string(problem_format));
     h5::write_attribute(id, "format_version", static_cast<std::int64_t>(problem_format_version));
@@ -178,20 +185,16 @@ void write_problem(const std::string& path, const Problem& problem) {
     const Layout tcols = Layout::uniform(comm, problem.m());
     const auto tb = static_cast<std::uint64_t>(tcols.begin());
     const auto tc = static_cast<std::uint64_t>(tcols.local_size());
-    h5::write_rows(id, "/source/weights", n, 0, begin, count, problem.source.weights.data());
-    h5::write_rows(id, "/target/weights", m, 0, tb, tc, problem.target.weights.data() + tb);
+    h5::write_rows(file, "/source/weights", n, 0, begin, count, problem.source.weights.data());
+    h5::write_rows(file, "/target/weights", m, 0, tb, tc, problem.target.weights.data() + tb);
     if (d > 0) {
-      h5::write_rows(id, "/source/points", n, d, begin, count, problem.source.points.data());
-      h5::write_rows(id, "/target/points", m, d, tb, tc, problem.target.points.data() + tb * d);
+      h5::write_rows(file, "/source/points", n, d, begin, count, problem.source.points.data());
+      h5::write_rows(file, "/target/points", m, d, tb, tc, problem.target.points.data() + tb * d);
     }
     if (problem.cost.type() == CostType::matrix)
-      h5::write_rows(id, "/cost", n, m, begin, count, problem.cost.block().data());
-    h5::commit(comm, file, tmp, path);
-  } catch (...) {
-    file.reset();
-    if (comm_rank(comm) == 0) std::remove(tmp.c_str());
-    throw;
+      h5::write_rows(file, "/cost", n, m, begin, count, problem.cost.block().data());
   }
+  file.commit();
 }
 
 }  // namespace parot::io

@@ -2,10 +2,12 @@
 // Result files (format "parot-result"), written collectively under a temporary name.
 #include <cstdio>
 
+#include "io/atomic_file.hpp"
 #include "io/h5.hpp"
 #include "io/history_io.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
+#include "parot/core/log.hpp"
 #include "parot/io/hdf5.hpp"
 #include "parot/version.hpp"
 
@@ -13,12 +15,23 @@ namespace parot::io {
 
 namespace {
 
-void write_plan(hid_t file, MPI_Comm comm, const SparsePlan& plan) {
+// The plan's global entry count (replicated) and this rank's offset in it.
+struct PlanExtent {
+  std::int64_t total = 0, offset = 0;
+};
+
+PlanExtent plan_extent(MPI_Comm comm, const SparsePlan& plan) {
   const auto local = static_cast<std::int64_t>(plan.value.size());
-  std::int64_t offset = 0, total = 0;
-  MPI_Exscan(&local, &offset, 1, MPI_INT64_T, MPI_SUM, comm);
-  if (comm_rank(comm) == 0) offset = 0;
-  MPI_Allreduce(&local, &total, 1, MPI_INT64_T, MPI_SUM, comm);
+  PlanExtent e;
+  MPI_Exscan(&local, &e.offset, 1, MPI_INT64_T, MPI_SUM, comm);
+  if (comm_rank(comm) == 0) e.offset = 0;
+  MPI_Allreduce(&local, &e.total, 1, MPI_INT64_T, MPI_SUM, comm);
+  return e;
+}
+
+void write_plan(h5::AtomicFile& file, const SparsePlan& plan, const PlanExtent& e) {
+  const auto local = static_cast<std::int64_t>(plan.value.size());
+  const std::int64_t total = e.total, offset = e.offset;
   const auto t = static_cast<std::uint64_t>(total), o = static_cast<std::uint64_t>(offset),
              c = static_cast<std::uint64_t>(local);
   h5::write_rows(file, "/plan/row", t, 0, o, c, plan.row.data());
@@ -32,9 +45,12 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
                   const SolveResult& result, const RunInfo& info) {
   MPI_Comm comm = problem.comm();
   const bool root = comm_rank(comm) == 0;
-  const std::string tmp = path + ".tmp";
-  h5::Handle file = h5::create(comm, tmp);
-  try {
+  const PlanExtent extent = result.has_plan ? plan_extent(comm, result.plan) : PlanExtent{};
+  const double bytes = 8.0 * static_cast<double>(problem.n() + problem.m()) +
+                       24.0 * static_cast<double>(extent.total) +
+                       120.0 * static_cast<double>(result.history.size()) + 16384;
+  h5::AtomicFile file(comm, path, bytes);
+  {
     const hid_t id = file.id();
     using h5::write_attribute;
     write_attribute(id, "format", std::string(result_format));
@@ -80,17 +96,17 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
       write_attribute(id, key, value);
 
     const Layout& rows = problem.source.layout;
-    h5::write_rows(id, "/solution/f", static_cast<std::uint64_t>(problem.n()), 0,
+    h5::write_rows(file, "/solution/f", static_cast<std::uint64_t>(problem.n()), 0,
                    static_cast<std::uint64_t>(rows.begin()),
                    static_cast<std::uint64_t>(rows.local_size()), solution.f.data());
     const Layout cols = Layout::uniform(comm, problem.m());
-    h5::write_rows(id, "/solution/g", static_cast<std::uint64_t>(problem.m()), 0,
+    h5::write_rows(file, "/solution/g", static_cast<std::uint64_t>(problem.m()), 0,
                    static_cast<std::uint64_t>(cols.begin()),
                    static_cast<std::uint64_t>(cols.local_size()), solution.g.data() + cols.begin());
 
-    write_history(id, result.history, root);
+    write_history(file, result.history, root);
     if (result.has_bounds) {  // near-exact mode: the certified interval (DESIGN.md §4)
-      h5::make_groups(id, "/bounds/x");
+      h5::make_groups(file, "/bounds/x");
       h5::Handle group(H5Gopen2(id, "/bounds", H5P_DEFAULT), H5Gclose);
       const Bounds& bounds = result.bounds;
       write_attribute(group.id(), "lower", bounds.lower);
@@ -101,13 +117,10 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
       write_attribute(group.id(), "moved_mass", bounds.moved_mass);
       write_attribute(group.id(), "dropped_mass", bounds.dropped_mass);
     }
-    if (result.has_plan) write_plan(id, comm, result.plan);
-    h5::commit(comm, file, tmp, path);
-  } catch (...) {
-    file.reset();
-    if (root) std::remove(tmp.c_str());
-    throw;
+    if (result.has_plan) write_plan(file, result.plan, extent);
   }
+  file.commit();
+  if (info.monitor) print_root(comm, "wrote " + path + ": " + file.io_report());
 }
 
 }  // namespace parot::io

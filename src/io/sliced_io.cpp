@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "io/atomic_file.hpp"
 #include "io/h5.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
@@ -123,7 +124,6 @@ std::vector<PointMeasure> read_batch(MPI_Comm comm, const std::string& path) {
 
 void write_batch(MPI_Comm comm, const std::string& path, const std::vector<PointMeasure>& batch,
                  const std::map<std::string, std::string>& attributes) {
-  const std::string tmp = path + ".tmp";
   const bool root = comm_rank(comm) == 0;
   std::vector<double> points, weights;
   std::vector<std::int64_t> offsets = {0};
@@ -134,32 +134,34 @@ void write_batch(MPI_Comm comm, const std::string& path, const std::vector<Point
     offsets.push_back(offsets.back() + m.weights.size());
   }
   const auto t = static_cast<std::uint64_t>(weights.size());
-  h5::Handle file = h5::create(comm, tmp);
-  try {
+  const double bytes =
+      8.0 * static_cast<double>(t) * static_cast<double>(d + 1) + 8.0 * offsets.size() + 16384;
+  h5::AtomicFile file(comm, path, bytes);
+  {
     h5::write_attribute(file.id(), "format", std::string(batch_format));
     h5::write_attribute(file.id(), "format_version", std::int64_t{batch_format_version});
     h5::write_attribute(file.id(), "measures", static_cast<std::int64_t>(batch.size()));
     for (const auto& [key, value] : attributes)
       h5::write_attribute(file.id(), key, value);
-    h5::write_rows(file.id(), "/measures/points", t, d, 0, root ? t : 0, points.data());
-    h5::write_rows(file.id(), "/measures/weights", t, 0, 0, root ? t : 0, weights.data());
-    h5::write_rows(file.id(), "/measures/offsets", offsets.size(), 0, 0, root ? offsets.size() : 0,
+    h5::write_rows(file, "/measures/points", t, d, 0, root ? t : 0, points.data());
+    h5::write_rows(file, "/measures/weights", t, 0, 0, root ? t : 0, weights.data());
+    h5::write_rows(file, "/measures/offsets", offsets.size(), 0, 0, root ? offsets.size() : 0,
                    offsets.data());
-    h5::commit(comm, file, tmp, path);
-  } catch (...) {
-    file.reset();
-    if (root) std::remove(tmp.c_str());
-    throw;
   }
+  file.commit();
 }
 
 void write_sliced_result(MPI_Comm comm, const std::string& path, const SlicedParams& params,
                          const SlicedResult* pair, const RowMatrix* distance_rows, gindex row_begin,
                          gindex rows, const RunInfo& info) {
-  const std::string tmp = path + ".tmp";
   const bool root = comm_rank(comm) == 0;
-  h5::Handle file = h5::create(comm, tmp);
-  try {
+  double bytes = 16384;
+  if (pair) bytes += 8.0 * static_cast<double>(pair->direction.size());
+  if (distance_rows)
+    bytes += 8.0 * static_cast<double>(distance_rows->cols()) *
+             static_cast<double>(distance_rows->cols());
+  h5::AtomicFile file(comm, path, bytes);
+  {
     const hid_t id = file.id();
     h5::write_attribute(id, "format", std::string(result_format));
     h5::write_attribute(id, "format_version", std::int64_t{result_format_version});
@@ -170,7 +172,7 @@ void write_sliced_result(MPI_Comm comm, const std::string& path, const SlicedPar
     h5::write_attribute(id, "wall_time", info.wall_time);
     for (const auto& [key, value] : info.extra)
       h5::write_attribute(id, key, value);
-    h5::make_groups(id, "/sliced/x");
+    h5::make_groups(file, "/sliced/x");
     h5::Handle group(H5Gopen2(id, "/sliced", H5P_DEFAULT), H5Gclose);
     const hid_t g = group.id();
     h5::write_attribute(g, "type", params.type);
@@ -190,25 +192,21 @@ void write_sliced_result(MPI_Comm comm, const std::string& path, const SlicedPar
       const auto size = static_cast<std::uint64_t>(pair->direction.size());
       if (size > 0 && params.type == "sw") {  // the L × d directions of the estimate
         const auto L = static_cast<std::uint64_t>(params.L);
-        h5::write_rows(id, "/sliced/directions", L, size / L, 0, root ? L : 0,
+        h5::write_rows(file, "/sliced/directions", L, size / L, 0, root ? L : 0,
                        pair->direction.data());
       } else if (size > 0) {  // Max-SW: the maximizing θ; v-DSW: the mean direction ε
-        h5::write_rows(id, "/sliced/direction", size, 0, 0, root ? size : 0,
+        h5::write_rows(file, "/sliced/direction", size, 0, 0, root ? size : 0,
                        pair->direction.data());
       }
     }
     if (distance_rows) {
       const auto N = static_cast<std::uint64_t>(distance_rows->cols());
-      h5::write_rows(id, "/sliced/distance", N, N, static_cast<std::uint64_t>(row_begin),
+      h5::write_rows(file, "/sliced/distance", N, N, static_cast<std::uint64_t>(row_begin),
                      static_cast<std::uint64_t>(rows), distance_rows->data());
     }
     group.reset();
-    h5::commit(comm, file, tmp, path);
-  } catch (...) {
-    file.reset();
-    if (root) std::remove(tmp.c_str());
-    throw;
   }
+  file.commit();
 }
 
 }  // namespace parot::io

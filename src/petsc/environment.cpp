@@ -4,9 +4,11 @@
 
 #include <petscsys.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/finalize_guard.hpp"
 #include "parot/core/error.hpp"
 #include "petsc/petsc_call.hpp"
 
@@ -28,7 +30,7 @@ void install_error_handler() {
   PetscPushErrorHandler(capture_handler, nullptr);
 }
 
-void check(PetscErrorCode code, bool collective, const char* call) {
+void check(PetscErrorCode code, Failure failure, const char* call) {
   if (!code) return;
   std::string message = g_last_petsc_message;
   g_last_petsc_message.clear();
@@ -37,13 +39,16 @@ void check(PetscErrorCode code, bool collective, const char* call) {
     PetscErrorMessage(code, &text, nullptr);
     message = text ? text : "unknown PETSc error";
   }
-  if (collective) throw InvalidArgument(message, true);
-  throw PetscCallError(std::string(message) + " (in " + call + ")", false);
+  if (failure == Failure::options) throw InvalidArgument(message, true);
+  throw PetscCallError("PETSc: " + message + " (in " + call + ")", failure == Failure::collective);
 }
 
 }  // namespace petsc
 
 Environment::Environment(int& argc, char**& argv, const char* help) {
+  // A file-size limit (ulimit -f) makes write() fail with EFBIG instead of killing the rank
+  // with SIGXFSZ: the write error is then reported like a full disk.
+  std::signal(SIGXFSZ, SIG_IGN);
   const PetscErrorCode code = PetscInitialize(&argc, &argv, nullptr, help);
   if (code) {
     std::fprintf(stderr, "parot: PetscInitialize failed (code %d)\n", static_cast<int>(code));
@@ -56,6 +61,11 @@ Environment::Environment(int& argc, char**& argv, const char* help) {
 
 Environment::~Environment() {
   if (std::uncaught_exceptions() > 0) MPI_Abort(PETSC_COMM_WORLD, 1);
+  if (detail::finalize_unsafe()) {  // see finalize_guard.hpp: the error is already reported
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(exit_code_ ? exit_code_ : 1);
+  }
   PetscFinalize();
 }
 
@@ -65,10 +75,30 @@ MPI_Comm Environment::comm() const noexcept {
 
 int Environment::run(const char* program, const std::function<int()>& body) const {
   try {
-    return body();
+    exit_code_ = body();
   } catch (...) {
-    return handle_exception(std::current_exception(), program);
+    exit_code_ = handle_exception(std::current_exception(), program);
   }
+  return exit_code_;
+}
+
+int exit_code(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::invalid_argument:
+    case ErrorKind::invalid_input:
+    case ErrorKind::dimension_mismatch:
+      return 2;
+    case ErrorKind::not_converged:
+      return 3;
+    case ErrorKind::interrupted:
+      return 4;
+    case ErrorKind::io:
+    case ErrorKind::petsc:
+    case ErrorKind::mpi:
+    case ErrorKind::internal:
+      break;
+  }
+  return 1;
 }
 
 int Environment::handle_exception(const std::exception_ptr& error, const char* program) const {
@@ -76,10 +106,12 @@ int Environment::handle_exception(const std::exception_ptr& error, const char* p
     std::rethrow_exception(error);
   } catch (const Error& e) {
     if (e.collective()) {
-      if (rank_ == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+      const int code = exit_code(e.kind());
+      if (rank_ == 0)
+        std::fprintf(stderr, "%s: %s: %s\n", program, code == 1 ? "internal failure" : "error",
+                     e.what());
       std::fflush(stderr);
-      if (e.kind() == ErrorKind::not_converged) return 3;
-      return e.kind() == ErrorKind::interrupted ? 4 : 2;
+      return code;
     }
     std::fprintf(stderr, "%s: [rank %d] fatal error: %s\n", program, rank_, e.what());
   } catch (const std::exception& e) {

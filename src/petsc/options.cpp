@@ -39,7 +39,7 @@ void OptionsBlock::real(const char* key, const char* help, double& value) {
     PetscOptionItems* PetscOptionsObject = r->items;
     PetscReal v = value;
     PetscBool set = PETSC_FALSE;
-    PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsReal(with_dash(key).c_str(), help, "", v, &v, &set));
+    PAROT_PETSC_OPTIONS_CALL(PetscOptionsReal(with_dash(key).c_str(), help, "", v, &v, &set));
     if (set) {
       value = v;
       r->given->push_back(key);
@@ -54,7 +54,7 @@ void OptionsBlock::integer(const char* key, const char* help, long& value) {
     PetscOptionItems* PetscOptionsObject = r->items;
     PetscInt v = static_cast<PetscInt>(value);
     PetscBool set = PETSC_FALSE;
-    PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsInt(with_dash(key).c_str(), help, "", v, &v, &set));
+    PAROT_PETSC_OPTIONS_CALL(PetscOptionsInt(with_dash(key).c_str(), help, "", v, &v, &set));
     if (set) {
       value = v;
       r->given->push_back(key);
@@ -69,7 +69,7 @@ void OptionsBlock::boolean(const char* key, const char* help, bool& value) {
     PetscOptionItems* PetscOptionsObject = r->items;
     PetscBool v = value ? PETSC_TRUE : PETSC_FALSE;
     PetscBool set = PETSC_FALSE;
-    PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsBool(with_dash(key).c_str(), help, "", v, &v, &set));
+    PAROT_PETSC_OPTIONS_CALL(PetscOptionsBool(with_dash(key).c_str(), help, "", v, &v, &set));
     if (set) {
       value = v == PETSC_TRUE;
       r->given->push_back(key);
@@ -85,7 +85,7 @@ void OptionsBlock::string(const char* key, const char* help, std::string& value)
     char buf[PETSC_MAX_PATH_LEN] = {};
     std::strncpy(buf, value.c_str(), sizeof buf - 1);
     PetscBool set = PETSC_FALSE;
-    PAROT_PETSC_CALL_COLLECTIVE(
+    PAROT_PETSC_OPTIONS_CALL(
         PetscOptionsString(with_dash(key).c_str(), help, "", value.c_str(), buf, sizeof buf, &set));
     if (set) {
       PAROT_CHECK(buf[0] != '\0', InvalidArgument, "option -", key, " needs a value");
@@ -109,8 +109,8 @@ void OptionsBlock::choice(const char* key, const char* help,
     char buf[256] = {};
     std::strncpy(buf, value.c_str(), sizeof buf - 1);
     PetscBool set = PETSC_FALSE;
-    PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsString(with_dash(key).c_str(), help_text->c_str(), "",
-                                                   value.c_str(), buf, sizeof buf, &set));
+    PAROT_PETSC_OPTIONS_CALL(PetscOptionsString(with_dash(key).c_str(), help_text->c_str(), "",
+                                                value.c_str(), buf, sizeof buf, &set));
     if (!set) return;
     const std::string got = buf;
     if (std::find(choices.begin(), choices.end(), got) == choices.end()) {
@@ -161,8 +161,8 @@ void OptionsBlock::read() {
   std::string failure;
   ErrorKind kind = ErrorKind::invalid_argument;
   given_.clear();
-  PAROT_PETSC_CALL_COLLECTIVE(read_block(comm_, prefix_.empty() ? nullptr : prefix_.c_str(),
-                                         title_.c_str(), readers_, &given_, &failure, &kind));
+  PAROT_PETSC_OPTIONS_CALL(read_block(comm_, prefix_.empty() ? nullptr : prefix_.c_str(),
+                                      title_.c_str(), readers_, &given_, &failure, &kind));
   if (!failure.empty()) raise(kind, failure, true);
 }
 
@@ -176,12 +176,12 @@ void check_all_options_used(MPI_Comm) {
   PetscInt n = 0;
   char** names = nullptr;
   char** values = nullptr;
-  PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsLeftGet(nullptr, &n, &names, &values));
+  PAROT_PETSC_OPTIONS_CALL(PetscOptionsLeftGet(nullptr, &n, &names, &values));
   std::ostringstream os;
   for (PetscInt i = 0; i < n; ++i)
     os << (i ? ", " : "") << '-' << names[i];
   const PetscInt unused = n;  // PetscOptionsLeftRestore resets n
-  PAROT_PETSC_CALL_COLLECTIVE(PetscOptionsLeftRestore(nullptr, &n, &names, &values));
+  PAROT_PETSC_OPTIONS_CALL(PetscOptionsLeftRestore(nullptr, &n, &names, &values));
   PAROT_CHECK(unused == 0, InvalidArgument, "unknown option", (unused > 1 ? "s " : " "), os.str(),
               " (misspelt, or not used by this program; see -help)");
 }

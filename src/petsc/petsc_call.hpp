@@ -12,13 +12,26 @@ namespace parot::petsc {
 /// traceback on every rank. Called once by Environment.
 void install_error_handler();
 
-/// Throws PetscCallError (or InvalidArgument for option errors) with PETSc's message for `code`.
-/// `collective`: the failing call saw identical inputs on every rank (e.g. option parsing).
-void check(PetscErrorCode code, bool collective, const char* call);
+/// How a failing PETSc call is reported.
+enum class Failure {
+  local,       ///< this rank's alone: a non-collective PetscCallError (the job is aborted)
+  collective,  ///< the same on every rank, not caused by the input: PetscCallError, exit code 1
+  options,     ///< option parsing on identical inputs: InvalidArgument, exit code 2
+};
+
+/// Throws the exception `failure` asks for, with PETSc's message for `code` and the call.
+void check(PetscErrorCode code, Failure failure, const char* call);
 
 }  // namespace parot::petsc
 
 /// Calls a PETSc function; a non-zero code throws a non-collective PetscCallError.
-#define PAROT_PETSC_CALL(...) ::parot::petsc::check((__VA_ARGS__), false, #__VA_ARGS__)
-/// Calls a PETSc function whose failure is the same on every rank (a collective PetscCallError).
-#define PAROT_PETSC_CALL_COLLECTIVE(...) ::parot::petsc::check((__VA_ARGS__), true, #__VA_ARGS__)
+#define PAROT_PETSC_CALL(...) \
+  ::parot::petsc::check((__VA_ARGS__), ::parot::petsc::Failure::local, #__VA_ARGS__)
+/// Calls a collective PETSc function whose failure is the same on every rank and is not the
+/// user's (e.g. TaoSetUp): a collective PetscCallError, exit code 1.
+#define PAROT_PETSC_CALL_COLLECTIVE(...) \
+  ::parot::petsc::check((__VA_ARGS__), ::parot::petsc::Failure::collective, #__VA_ARGS__)
+/// Calls a PETSc function that reads the options database (XXXSetFromOptions, PetscOptions*):
+/// a failure is a bad option, the same on every rank: InvalidArgument, exit code 2.
+#define PAROT_PETSC_OPTIONS_CALL(...) \
+  ::parot::petsc::check((__VA_ARGS__), ::parot::petsc::Failure::options, #__VA_ARGS__)

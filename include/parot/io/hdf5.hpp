@@ -44,6 +44,7 @@ struct RunInfo {
   std::string options;                       ///< the options of the run, one line
   double wall_time = 0;                      ///< whole-process seconds until the write
   std::map<std::string, std::string> extra;  ///< further string attributes
+  bool monitor = false;  ///< print how the datasets were written (collective or not) on rank 0
 };
 
 /// Writes a result file collectively: /solution/f (distributed), /solution/g, /history/*,

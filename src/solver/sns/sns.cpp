@@ -113,7 +113,7 @@ void SnsSolver::set_from_options() {
   block.read();
   validate(sns_);
   create_ksp(comm_, ksp_->ksp, sns_);
-  PAROT_PETSC_CALL_COLLECTIVE(KSPSetFromOptions(ksp_->ksp.get()));
+  PAROT_PETSC_OPTIONS_CALL(KSPSetFromOptions(ksp_->ksp.get()));
 }
 
 SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {

@@ -331,7 +331,7 @@ void SparseSolver::set_from_options() {
   TaoPtr tao;
   PAROT_PETSC_CALL(TaoCreate(PETSC_COMM_SELF, tao.out()));
   configure_tao(tao.get(), params_);
-  PAROT_PETSC_CALL_COLLECTIVE(TaoSetFromOptions(tao.get()));
+  PAROT_PETSC_OPTIONS_CALL(TaoSetFromOptions(tao.get()));
   // Keys read only at set-up or solve time (-sparse_tao_view): set up the scratch TAO on a
   // one-element problem, query the view key.
   petsc::VecPtr x;
@@ -441,14 +441,14 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   PAROT_PETSC_CALL(TaoSetConvergenceTest(tao.get(), convergence_test, &c));
   PAROT_PETSC_CALL(TaoSetMonitor(tao.get(), monitor, &c, nullptr));
   // Always: TAO's defaults are completed by TaoSetFromOptions (the LMVM matrix, line search).
-  PAROT_PETSC_CALL_COLLECTIVE(TaoSetFromOptions(tao.get()));
+  PAROT_PETSC_OPTIONS_CALL(TaoSetFromOptions(tao.get()));
   const PetscErrorCode code = TaoSolve(tao.get());
   if (c.error) std::rethrow_exception(c.error);
   Reason reason = Reason::iterating;
   if (code != 0 && c.nonfinite) {  // TAO stops with an error on Inf/NaN; the flag is replicated
     reason = Reason::diverged_nan;
   } else {
-    petsc::check(code, false, "TaoSolve");
+    petsc::check(code, petsc::Failure::local, "TaoSolve");
     TaoConvergedReason tr;
     PAROT_PETSC_CALL(TaoGetConvergedReason(tao.get(), &tr));
     reason = reason_of(tr);

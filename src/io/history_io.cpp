@@ -7,6 +7,7 @@
 #include "io/h5.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
+#include "parot/core/memory.hpp"
 
 namespace parot::io {
 
@@ -60,6 +61,8 @@ std::vector<IterationRecord> read_history(MPI_Comm comm, hid_t file, const std::
   const h5::DatasetInfo info = h5::dataset_info(file, "/history/iteration", origin);
   PAROT_CHECK(info.shape.size() == 1, InvalidInput, origin, ": /history/iteration is not 1-D");
   const std::uint64_t k = info.shape[0];
+  check_memory(comm, static_cast<double>(k) * (sizeof(IterationRecord) + sizeof(double)),
+               detail::cat(origin, ": /history (", k, " records)"));
   std::vector<IterationRecord> history(k);
   if (k == 0) return history;  // a replicated shape: every rank returns here
   std::vector<double> values(k);

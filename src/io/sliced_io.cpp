@@ -7,6 +7,7 @@
 #include "io/h5.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
+#include "parot/core/memory.hpp"
 #include "parot/io/hdf5.hpp"
 #include "parot/problem/measure.hpp"
 #include "parot/version.hpp"
@@ -35,6 +36,9 @@ std::vector<double> read_whole(MPI_Comm comm, hid_t file, const std::string& pat
               " must have rank ", rank_expected, ", it has ", info.shape.size());
   rows = info.shape[0];
   cols = rank_expected == 2 ? info.shape[1] : 1;
+  // The dataset's extent against -max_memory before allocating (the data and one copy of it).
+  check_memory(comm, 16.0 * static_cast<double>(rows) * static_cast<double>(cols),
+               detail::cat(path, ": ", name, " (", rows, " x ", cols, " values)"));
   std::vector<double> data(rows * cols);
   const bool ok = h5::read_rows(file, name, 0, rows, cols, data.data());
   check_all(comm, ok, ErrorKind::invalid_input, path + ": reading " + name + " failed");
@@ -109,12 +113,17 @@ std::vector<PointMeasure> read_batch(MPI_Comm comm, const std::string& path) {
   const auto off = read_whole(comm, file.id(), path, "/measures/offsets", nk, one, 1);
   PAROT_CHECK(t == tw, DimensionMismatch, path, ": /measures/points has ", t,
               " rows but /measures/weights has ", tw);
+  // Every offset against the rows the file has, before any measure is made.
+  for (std::uint64_t k = 0; k < nk; ++k)
+    PAROT_CHECK(!(off[k] > static_cast<double>(t)), InvalidInput, path, ": /measures/offsets[", k,
+                "] = ", off[k], " claims more rows than /measures/points has (", t, ")");
   PAROT_CHECK(nk >= 2 && off.front() == 0 && off.back() == static_cast<double>(t), InvalidInput,
               path, ": /measures/offsets must start at 0 and end at ", t);
-  std::vector<PointMeasure> batch;
-  for (std::uint64_t k = 0; k + 1 < nk; ++k) {
+  for (std::uint64_t k = 0; k + 1 < nk; ++k)
     PAROT_CHECK(off[k + 1] > off[k] && off[k + 1] == std::floor(off[k + 1]), InvalidInput, path,
                 ": /measures/offsets must be increasing integers (measure ", k, " is empty)");
+  std::vector<PointMeasure> batch;
+  for (std::uint64_t k = 0; k + 1 < nk; ++k) {
     batch.push_back(make_measure(comm, x, w, static_cast<std::uint64_t>(off[k]),
                                  static_cast<std::uint64_t>(off[k + 1]), d,
                                  detail::cat(path, ": measure ", k)));

@@ -3,11 +3,14 @@
 // draws only its own source rows and the data are the same at any rank count.
 #include "parot/problem/generate.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "kernels/rng.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
+#include "parot/core/memory.hpp"
 #include "parot/core/options.hpp"
 
 namespace parot {
@@ -26,6 +29,27 @@ enum Stream : std::uint64_t {
   target_labels = 6,
   blob_params = 7,
 };
+
+// Bytes a rank holds for a generated problem with `local_rows` source rows (< 0: all): points and
+// weights of both measures, the cost's copies of the points, the assignment family's cost block.
+double generated_bytes(const GenerateParams& params, double local_rows) {
+  const bool images = params.family == "images";
+  const double n = images ? 784 : static_cast<double>(params.n);
+  const double m = images ? 784 : static_cast<double>(params.m < 0 ? params.n : params.m);
+  const double d = params.family == "clouds" || params.family == "gaussians"
+                       ? static_cast<double>(params.d)
+                       : (params.family == "assignment" ? 0 : 2);
+  const double rows = local_rows < 0 ? n : local_rows;  // < 0: the whole source
+  return 8.0 * (rows + m) * (2 * d + 1) + (params.family == "assignment" ? 8.0 * rows * m : 0);
+}
+
+// Bytes of one generated source measure held whole (a batch member): points and weights.
+double measure_bytes(const GenerateParams& params) {
+  const double n = params.family == "images" ? 784 : static_cast<double>(params.n);
+  const double d =
+      params.family == "clouds" || params.family == "gaussians" ? static_cast<double>(params.d) : 2;
+  return 8.0 * n * (d + 1);
+}
 
 Measure make_measure(Layout layout, lindex dim) {
   Measure m;
@@ -103,6 +127,23 @@ void read_generate_options(MPI_Comm comm, GenerateParams& params) {
   block.integer("p", "ground cost exponent of density1d and images (1 or 2)", params.p);
   block.integer("seed", "random seed", params.seed);
   block.read();
+  validate(params);
+}
+
+void validate(const GenerateParams& params) {
+  const auto& families = generator_families();
+  std::string list;
+  for (const auto& f : families)
+    list += (list.empty() ? "" : ", ") + f;
+  PAROT_CHECK(std::find(families.begin(), families.end(), params.family) != families.end(),
+              InvalidArgument, "unknown problem family '", params.family, "' (available: ", list,
+              ")");
+  if (params.family != "images")
+    PAROT_CHECK(params.n > 0 && (params.m > 0 || params.m == -1), InvalidArgument,
+                "-n and -m must be positive, got ", params.n, " and ", params.m);
+  PAROT_CHECK(params.d > 0, InvalidArgument, "-d must be positive, got ", params.d);
+  PAROT_CHECK(params.p == 1 || params.p == 2, InvalidArgument, "-p must be 1 or 2, got ", params.p);
+  PAROT_CHECK(params.seed >= 0, InvalidArgument, "-seed must be >= 0, got ", params.seed);
 }
 
 std::string describe(const GenerateParams& params) {
@@ -116,16 +157,15 @@ std::string describe(const GenerateParams& params) {
 }
 
 Problem generate_problem(MPI_Comm comm, const GenerateParams& params) {
+  validate(params);
   const bool images = params.family == "images";
   const gindex n = images ? 784 : params.n;
   const gindex m = images ? 784 : (params.m < 0 ? params.n : params.m);
-  PAROT_CHECK(n > 0 && m > 0, InvalidArgument, "-n and -m must be positive, got ", n, " and ", m);
-  PAROT_CHECK(params.d > 0, InvalidArgument, "-d must be positive, got ", params.d);
-  PAROT_CHECK(params.p == 1 || params.p == 2, InvalidArgument, "-p must be 1 or 2, got ", params.p);
-  PAROT_CHECK(params.seed >= 0, InvalidArgument, "-seed must be >= 0, got ", params.seed);
   const auto seed = static_cast<std::uint64_t>(params.seed);
   const Layout rows = Layout::uniform(comm, n);
   const Layout cols = Layout::replicated(comm, m);
+  check_memory(comm, generated_bytes(params, static_cast<double>(rows.local_size())),
+               "the generated problem (" + describe(params) + ")");
 
   Problem problem;
   problem.name = describe(params);
@@ -203,9 +243,18 @@ Problem generate_problem(MPI_Comm comm, const GenerateParams& params) {
 }
 
 std::vector<std::pair<RowMatrix, Vector>> generate_batch(const GenerateParams& params, long count) {
+  validate(params);
   PAROT_CHECK(count >= 1, InvalidArgument, "-batch must be >= 1, got ", count);
   PAROT_CHECK(params.family != "assignment", InvalidArgument,
               "a batch needs point measures: -family assignment has none");
+  PAROT_CHECK(params.seed <= std::numeric_limits<long>::max() - count, InvalidArgument,
+              "-seed + -batch overflows: ", params.seed, " + ", count);
+  // Replicated values: every rank refuses the same batch (no communication needed).
+  const double bytes =
+      static_cast<double>(count) * measure_bytes(params) + generated_bytes(params, -1);
+  PAROT_CHECK(bytes <= memory_limit(), InvalidArgument, "a batch of ", count, " ", describe(params),
+              " measures needs ", bytes / (1 << 20), " MiB on every rank, above the limit of ",
+              memory_limit() / (1 << 20), " MiB per rank (-max_memory)");
   std::vector<std::pair<RowMatrix, Vector>> batch;
   for (long k = 0; k < count; ++k) {
     GenerateParams one = params;

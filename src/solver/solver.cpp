@@ -95,6 +95,7 @@ std::vector<std::string> solver_types() {
 
 std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
                                     const SolveParams& params) {
+  validate(params);
   if (params.ot_rtol > 0 && (type == "sinkhorn" || type == "sns")) {
     SolveParams inner = params;
     inner.ot_rtol = 0;

@@ -155,6 +155,60 @@ def make_corpus(valid, outdir):
     return cases
 
 
+def _write_batch(path, points, offsets):
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "parot-batch"
+        f.attrs["format_version"] = 1
+        f.attrs["measures"] = len(offsets) - 1
+        f["measures/points"] = np.asarray(points, dtype=np.float64)
+        f["measures/weights"] = np.ones(len(points))
+        f["measures/offsets"] = np.asarray(offsets, dtype=np.int64)
+
+
+def make_sliced_corpus(outdir):
+    """Broken meshes and batch files for parot-sliced, whose sizes, counts and offsets must be
+    checked against the file before anything is allocated. Returns [(name, argv, expected
+    message fragment, file name the message must contain)]."""
+    tri = "OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n"
+    good = os.path.join(outdir, "good.off")
+    with open(good, "w") as out:
+        out.write(tri)
+    cases = []
+
+    def mesh(name, ext, text, fragment):
+        path = os.path.join(outdir, name + "." + ext)
+        with open(path, "w") as out:
+            out.write(text)
+        cases.append((name, ["-source_mesh", path, "-target_mesh", good], fragment,
+                      os.path.basename(path)))
+
+    def batch(name, offsets, fragment, rows=10):
+        path = os.path.join(outdir, name + ".h5")
+        _write_batch(path, np.arange(2.0 * rows).reshape(rows, 2), offsets)
+        cases.append((name, ["-batch", path], fragment, os.path.basename(path)))
+
+    mesh("off_claims_3.5e12_vertices", "off", tri.replace("3 1 0", "3500000000000 1 0"),
+         "the OFF header claims 3500000000000 vertices")
+    mesh("off_claims_1e9_faces", "off", tri.replace("3 1 0", "3 1000000000 0"),
+         "the OFF header claims 3 vertices and 1000000000 faces")
+    mesh("off_face_index_out_of_range", "off", tri.replace("3 0 1 2", "3 0 1 3"),
+         "vertex index 3 outside [0, 3)")
+    mesh("off_face_index_fraction", "off", tri.replace("3 0 1 2", "3 0 1 1.5"),
+         "vertex index 1.5 is not an integer")
+    mesh("off_face_size_huge", "off", tri.replace("3 0 1 2", "1e15 0 1 2"), "bad face size")
+    mesh("obj_face_index_out_of_range", "obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 7\n",
+         ":4: vertex index 6 outside [0, 3)")
+    mesh("obj_negative_index_out_of_range", "obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 -4\n",
+         ":4: vertex index -1 outside [0, 3)")
+    batch("batch_offset_beyond_rows", [0, 100, 10],
+          "/measures/offsets[1] = 100 claims more rows than /measures/points has (10)")
+    batch("batch_offsets_end_beyond_rows", [0, 4, 25],
+          "/measures/offsets[2] = 25 claims more rows than /measures/points has (10)")
+    batch("batch_offsets_decreasing", [0, 6, 3, 10], "/measures/offsets must be increasing")
+    batch("batch_offsets_short", [0, 4, 8], "/measures/offsets must start at 0 and end at 10")
+    return cases
+
+
 # Bad option sets for parot-solve (and a few for the other drivers): (argv, fragment).
 BAD_OPTIONS = [
     (["-reg", "-1"], "-reg must be positive"),
@@ -208,5 +262,7 @@ BAD_OPTIONS = [
 if __name__ == "__main__":
     os.makedirs(sys.argv[2], exist_ok=True)
     for name, path, fragment in make_corpus(sys.argv[1], sys.argv[2]):
+        print(f"{name:32s} {fragment}")
+    for name, argv, fragment, _ in make_sliced_corpus(sys.argv[2]):
         print(f"{name:32s} {fragment}")
     print(f"{len(BAD_OPTIONS)} bad option sets")

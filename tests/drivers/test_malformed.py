@@ -57,6 +57,13 @@ class Malformed(unittest.TestCase):
                 r = run(os.path.join(ARGS.bin, "parot-solve"), "-problem", path, "-output", out)
                 self.check(r, fragment, out, names=os.path.basename(path))
 
+    def test_every_broken_mesh_and_batch(self):
+        out = os.path.join(self.dir.name, "never_sliced.h5")
+        for name, argv, fragment, file_name in malformed.make_sliced_corpus(self.dir.name):
+            with self.subTest(name):
+                r = run(os.path.join(ARGS.bin, "parot-sliced"), *argv, "-output", out)
+                self.check(r, fragment, out, names=file_name)
+
     def test_every_bad_option_set(self):
         out = os.path.join(self.dir.name, "never.h5")
         for argv, fragment in malformed.BAD_OPTIONS:

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <string>
 
 #include "support/problems.hpp"
 
@@ -82,4 +84,87 @@ TEST(Mesh, BadFilesAreCollectiveErrors) {
   const std::string range = write_file("range.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 7\n");
   EXPECT_THROW(read_mesh_text(range), InvalidInput);
   EXPECT_THROW(read_mesh_text("/nonexistent.off"), InvalidInput);
+}
+
+namespace {
+
+// Runs `read`, expects the collective InvalidInput on every rank with all `fragments` in it.
+template <class F>
+void expect_invalid_input(F&& read, std::initializer_list<std::string> fragments) {
+  bool threw = false;
+  try {
+    read();
+  } catch (const InvalidInput& e) {
+    threw = true;
+    EXPECT_TRUE(e.collective());
+    for (const auto& fragment : fragments)
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "unexpected exception: " << e.what();
+  }
+  EXPECT_TRUE(threw);
+  EXPECT_TRUE(test::all_ranks(MPI_COMM_WORLD, threw));
+}
+
+// Restores the memory limit when a test ends.
+struct MemoryLimit {
+  explicit MemoryLimit(double bytes) : saved(memory_limit()) { set_memory_limit(bytes); }
+  ~MemoryLimit() { set_memory_limit(saved); }
+  double saved;
+};
+
+}  // namespace
+
+TEST(Mesh, HeaderCountsAreCheckedAgainstTheFileBeforeAllocating) {
+  // Issue 14: a header claiming 3.5e12 vertices was std::bad_alloc; now it is the file's error.
+  const std::string huge =
+      write_file("huge.off", "OFF\n3500000000000 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n");
+  expect_invalid_input([&] { read_mesh_text(huge); },
+                       {huge, "claims 3500000000000 vertices and 1 faces", "bytes"});
+  const std::string faces = write_file("faces.off", "OFF\n3 2000000000 0\n0 0 0\n1 0 0\n0 1 0\n");
+  expect_invalid_input([&] { read_mesh_text(faces); }, {faces, "claims 3 vertices and 2000000000"});
+  // A header that the file could hold, above the memory limit.
+  std::string text = "OFF\n2000 1 0\n";
+  for (int i = 0; i < 2000; ++i)
+    text += detail::cat(i, " 0 0\n");
+  text += "3 0 1 2\n";
+  const std::string big = write_file("big.off", text);
+  EXPECT_EQ(read_mesh_text(big).vertices.rows(), 2000);
+  {
+    const MemoryLimit limit(16 * 1024);
+    expect_invalid_input([&] { read_mesh_text(big); }, {big, "2000 vertices", "-max_memory"});
+  }
+  EXPECT_EQ(read_mesh_text(big).vertices.rows(), 2000);
+}
+
+TEST(Mesh, ObjIsCheckedAgainstTheMemoryLimitWhileRead) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i)
+    text += detail::cat("v ", i, " 0 1\n");
+  text += "f 1 2 3\n";
+  const std::string path = write_file("big.obj", text);
+  EXPECT_EQ(read_mesh_text(path).vertices.rows(), 1000);
+  const MemoryLimit limit(8 * 1024);
+  expect_invalid_input([&] { read_mesh_text(path); }, {path + ":", "-max_memory"});
+}
+
+TEST(Mesh, FaceIndicesAndSizesAreChecked) {
+  const std::string tri = "OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n";
+  const std::string range = write_file("range.off", tri + "3 0 1 3\n");
+  expect_invalid_input([&] { read_mesh_text(range); }, {range + ":6", "vertex index 3 outside"});
+  const std::string fraction = write_file("fraction.off", tri + "3 0 1 0.5\n");
+  expect_invalid_input([&] { read_mesh_text(fraction); }, {"vertex index 0.5 is not an integer"});
+  const std::string huge = write_file("face_size.off", tri + "1e15 0 1 2\n");
+  expect_invalid_input([&] { read_mesh_text(huge); }, {huge + ":6", "bad face size"});
+  const std::string two = write_file("two.off", tri + "2 0 1\n");
+  expect_invalid_input([&] { read_mesh_text(two); }, {"bad face size 2"});
+  const std::string obj = write_file("range2.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 7\n");
+  expect_invalid_input([&] { read_mesh_text(obj); }, {obj + ":4", "vertex index 6 outside [0, 3)"});
+  const std::string neg = write_file("neg.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 -4\n");
+  expect_invalid_input([&] { read_mesh_text(neg); }, {neg + ":4", "vertex index -1 outside"});
+  // A mesh built in memory: a bad index is the caller's input error, not a crash.
+  TriangleMesh mesh = read_mesh_text(write_file("ok.off", tri + "3 0 1 2\n"));
+  mesh.faces.push_back({0, 1, 5});
+  expect_invalid_input([&] { mesh_measure(mesh, "faces", 0, 0, 1.0); },
+                       {"face 1 has vertex index 5 outside [0, 3)"});
 }

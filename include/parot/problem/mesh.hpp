@@ -22,12 +22,18 @@ struct TriangleMesh {
 ///   faces    face centroids weighted by area;
 ///   normals  the oriented varifold (c_f, λ n_f) ∈ R^6 weighted by area;
 ///   vertices vertices weighted by a third of the area of their faces (no sampling noise).
-/// Zero-area faces get weight 0. @throws InvalidInput for an empty mesh or zero total area.
+/// Zero-area faces get weight 0. @notcollective (replicated arguments: every rank throws alike)
+/// @throws InvalidArgument for an unknown kind, samples < 1, seed < 0 or samples above the
+/// memory limit (kind samples), a normal_scale that is not finite and positive (kind normals);
+/// InvalidInput for an empty mesh, a non-finite vertex, a face index out of range or zero area.
 PointMeasure mesh_measure(const TriangleMesh& mesh, const std::string& kind, long samples,
                           long seed, double normal_scale);
 
 /// Reads a mesh from an OFF or OBJ file (polygons are split into triangle fans). Every rank
-/// parses the same file, so errors are collective. @throws InvalidInput naming file and line.
+/// parses the same file, so errors are collective. The counts of an OFF header are checked
+/// against the file's size and the memory limit (-max_memory) before anything is allocated; an
+/// OBJ file is checked against the memory limit as it is read.
+/// @throws InvalidInput naming file and line (and the claimed counts).
 TriangleMesh read_mesh_text(const std::string& path);
 
 }  // namespace parot

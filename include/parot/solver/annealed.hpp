@@ -52,8 +52,14 @@ struct AnnealParams {
   long multiscale_min = 4000;
 };
 
+/// Checks every field: eps_start, eps_min finite and positive; eps_factor in (0, 1);
+/// truncation_depth 0 or finite >= 10; truncation_fraction in [0, 1]; multiscale_min >= 0.
+/// Called by AnnealedSolver::set_from_options and solve. @notcollective @throws InvalidArgument
+void validate(const AnnealParams& params);
+
 class AnnealedSolver final : public Solver {
  public:
+  /// @throws InvalidArgument for a null `inner` or invalid `params` (validate).
   AnnealedSolver(MPI_Comm comm, std::unique_ptr<Solver> inner, SolveParams params);
   /// The inner solver's type: "sinkhorn" or "sns".
   std::string type() const override { return inner_->type(); }

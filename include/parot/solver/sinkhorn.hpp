@@ -31,7 +31,11 @@ struct SinkhornParams {
   double stored_kernel_max_mb = 2048;
 };
 
-/// Checks value ranges. @notcollective @throws InvalidArgument
+/// Checks every field: eps_scaling_factor in (0, 1), eps_scaling_inner_atol finite and positive,
+/// stall_it >= 0, stored_kernel one of auto|yes|no, stored_kernel_max_mb finite and >= 0. Called
+/// by the constructor, set_from_options and solve (so a library caller's bad value is an error
+/// too). An ε-scaling schedule of more than 10^6 stages is refused at solve time.
+/// @notcollective @throws InvalidArgument
 void validate(const SinkhornParams& params);
 
 /// Log-domain Sinkhorn, source rows distributed, target replicated, cost matrix-free.
@@ -48,6 +52,7 @@ void validate(const SinkhornParams& params);
 /// the stopping test needs no extra communication.
 class SinkhornSolver final : public Solver {
  public:
+  /// @throws InvalidArgument for invalid params (validate).
   SinkhornSolver(MPI_Comm comm, SolveParams params = {}, SinkhornParams sinkhorn = {});
   std::string type() const override { return "sinkhorn"; }
   void set_from_options() override;

@@ -52,7 +52,10 @@ struct SnsParams {
   std::string safeguard = "auto";
 };
 
-/// Checks value ranges. @notcollective @throws InvalidArgument
+/// Checks every field: warmup_it >= 0, switch_tol finite, eps_scaling_factor in (0, 1), sparsify
+/// one of mass|count|row, mass_tol in [0, 1), kappa finite and positive, row_k >= 1, ksp_rtol in
+/// (0, 1), ksp_max_it in [0, PETSc's largest int], safeguard one of off|auto|on. Called by the
+/// constructor, set_from_options and solve. @notcollective @throws InvalidArgument
 void validate(const SnsParams& params);
 
 /// SNS. The Newton unknowns (f, g) are a PETSc Vec of size n + m numbered rank-interleaved (rank
@@ -62,6 +65,7 @@ void validate(const SnsParams& params);
 /// and one scalar reduction per trial. Every decision uses replicated values.
 class SnsSolver final : public Solver {
  public:
+  /// @throws InvalidArgument for invalid params (validate).
   SnsSolver(MPI_Comm comm, SolveParams params = {}, SnsParams sns = {});
   ~SnsSolver() override;
   std::string type() const override { return "sns"; }

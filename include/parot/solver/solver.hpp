@@ -30,7 +30,7 @@ namespace parot {
 ///                             interval for the unregularized cost has (upper − lower) / upper
 ///                             <= ot_rtol (annealed.hpp); 0: off (0)
 struct SolveParams {
-  double reg = -1;  ///< < 0: the default, 0.01 × the largest cost
+  double reg = -1;  ///< -1: the default, 0.01 × the largest cost
   bool reg_relative = false;
   double atol = 1e-9;
   long max_it = 100000;
@@ -43,7 +43,10 @@ struct SolveParams {
 
 /// Reads the keys above. @collective{comm}
 void read_common_options(MPI_Comm comm, SolveParams& params);
-/// Checks value ranges. @notcollective (params are replicated) @throws InvalidArgument
+/// Checks every field: reg finite and positive, or -1 (the default); atol finite and positive;
+/// max_it and check_every positive; plan_threshold finite; ot_rtol finite and >= 0. Called by
+/// read_common_options, make_solver, the solver constructors and every solve.
+/// @notcollective (params are replicated) @throws InvalidArgument
 void validate(const SolveParams& params);
 /// The absolute regularization of a run: -reg, relative to `max_cost` under -reg_relative, or
 /// the default 0.01 × max_cost. @notcollective @throws InvalidArgument when it is not positive.
@@ -80,7 +83,8 @@ class Solver {
 };
 
 /// Builds a solver by type name ("sinkhorn", ...). @notcollective
-/// @throws InvalidArgument (collective: the name is replicated) for an unknown type.
+/// @throws InvalidArgument (collective: the name is replicated) for an unknown type or invalid
+/// params (validate).
 std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
                                     const SolveParams& params = {});
 /// Names of the registered solver types.

@@ -17,8 +17,27 @@
 
 namespace parot {
 
+void validate(const AnnealParams& p) {
+  PAROT_CHECK(p.multiscale_min >= 0, InvalidArgument,
+              "option -ot_multiscale_min must be >= 0, got ", p.multiscale_min);
+  PAROT_CHECK(
+      p.truncation_depth == 0 || (std::isfinite(p.truncation_depth) && p.truncation_depth >= 10),
+      InvalidArgument, "option -ot_truncation must be 0 (off) or at least 10, got ",
+      p.truncation_depth);
+  PAROT_CHECK(p.truncation_fraction >= 0 && p.truncation_fraction <= 1, InvalidArgument,
+              "option -ot_truncation_fraction must be in [0, 1], got ", p.truncation_fraction);
+  PAROT_CHECK(std::isfinite(p.eps_start) && p.eps_start > 0, InvalidArgument,
+              "option -ot_eps_start must be positive, got ", p.eps_start);
+  PAROT_CHECK(p.eps_factor > 0 && p.eps_factor < 1, InvalidArgument,
+              "option -ot_eps_factor must be in (0, 1), got ", p.eps_factor);
+  PAROT_CHECK(std::isfinite(p.eps_min) && p.eps_min > 0, InvalidArgument,
+              "option -ot_eps_min must be positive, got ", p.eps_min);
+}
+
 AnnealedSolver::AnnealedSolver(MPI_Comm comm, std::unique_ptr<Solver> inner, SolveParams params)
     : comm_(comm), inner_(std::move(inner)) {
+  PAROT_CHECK(inner_ != nullptr, InvalidArgument, "near-exact OT needs an inner solver");
+  validate(params);
   params_ = params;
 }
 
@@ -40,21 +59,7 @@ void AnnealedSolver::set_from_options() {
                 "grid problem (0: never)",
                 anneal_.multiscale_min);
   block.read();
-  PAROT_CHECK(anneal_.multiscale_min >= 0, InvalidArgument,
-              "option -ot_multiscale_min must be >= 0, got ", anneal_.multiscale_min);
-  PAROT_CHECK(anneal_.truncation_depth == 0 ||
-                  (std::isfinite(anneal_.truncation_depth) && anneal_.truncation_depth >= 10),
-              InvalidArgument, "option -ot_truncation must be 0 (off) or at least 10, got ",
-              anneal_.truncation_depth);
-  PAROT_CHECK(anneal_.truncation_fraction >= 0 && anneal_.truncation_fraction <= 1, InvalidArgument,
-              "option -ot_truncation_fraction must be in [0, 1], got ",
-              anneal_.truncation_fraction);
-  PAROT_CHECK(std::isfinite(anneal_.eps_start) && anneal_.eps_start > 0, InvalidArgument,
-              "option -ot_eps_start must be positive, got ", anneal_.eps_start);
-  PAROT_CHECK(anneal_.eps_factor > 0 && anneal_.eps_factor < 1, InvalidArgument,
-              "option -ot_eps_factor must be in (0, 1), got ", anneal_.eps_factor);
-  PAROT_CHECK(std::isfinite(anneal_.eps_min) && anneal_.eps_min > 0, InvalidArgument,
-              "option -ot_eps_min must be positive, got ", anneal_.eps_min);
+  validate(anneal_);
   inner_->set_from_options();
 }
 
@@ -112,6 +117,7 @@ SolveResult AnnealedSolver::truncated_stage(const Problem& problem, Solution& so
 
 SolveResult AnnealedSolver::solve(const Problem& problem, Solution& solution) {
   validate(params_);
+  validate(anneal_);
   MPI_Comm comm = problem.comm();
   const double t0 = wall_time();
   const Checkpointing& ck = checkpointing();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "kernels/lse.hpp"
@@ -41,11 +42,26 @@ double weighted_sum(const Vector& w, const Vector& x) {
 }
 
 // The ε of each stage: the target alone, or a geometric schedule from the largest cost down.
+// Bounded whatever it is given: a factor outside (0, 1) or a schedule of more than
+// max_eps_stages stages is an InvalidArgument, never an endless loop.
+constexpr double max_eps_stages = 1e6;
 std::vector<double> eps_schedule(const SinkhornParams& sp, double eps, double max_cost) {
   std::vector<double> stages;
-  if (sp.eps_scaling)
-    for (double e = max_cost; e > eps; e *= sp.eps_scaling_factor)
+  if (sp.eps_scaling && max_cost > eps) {
+    const double factor = sp.eps_scaling_factor;
+    PAROT_CHECK(factor > 0 && factor < 1, InvalidArgument,
+                "option -eps_scaling_factor must be in (0, 1), got ", factor);
+    PAROT_CHECK(std::isfinite(max_cost) && eps > 0, InvalidArgument,
+                "ε-scaling needs a finite largest cost and a positive reg, got ", max_cost, " and ",
+                eps);
+    const double count = std::ceil(std::log(eps / max_cost) / std::log(factor));
+    PAROT_CHECK(count <= max_eps_stages, InvalidArgument, "ε-scaling from ", max_cost, " down to ",
+                eps, " by -eps_scaling_factor ", factor, " needs ", count,
+                " stages (at most 1e6); use a smaller factor");
+    for (double e = max_cost; e > eps && static_cast<double>(stages.size()) <= max_eps_stages;
+         e *= factor)
       stages.push_back(e);
+  }
   stages.push_back(eps);
   return stages;
 }
@@ -53,7 +69,9 @@ std::vector<double> eps_schedule(const SinkhornParams& sp, double eps, double ma
 }  // namespace
 
 SinkhornSolver::SinkhornSolver(MPI_Comm comm, SolveParams params, SinkhornParams sinkhorn)
-    : comm_(comm), sinkhorn_(sinkhorn) {
+    : comm_(comm), sinkhorn_(std::move(sinkhorn)) {
+  validate(params);
+  validate(sinkhorn_);
   params_ = params;
 }
 
@@ -72,18 +90,17 @@ void SinkhornSolver::set_from_options() {
   block.real("sinkhorn_stored_kernel_max_mb", "memory per rank for the stored kernel (auto)",
              sinkhorn_.stored_kernel_max_mb);
   block.read();
-  PAROT_CHECK(sinkhorn_.eps_scaling_factor > 0 && sinkhorn_.eps_scaling_factor < 1, InvalidArgument,
-              "option -eps_scaling_factor must be in (0, 1), got ", sinkhorn_.eps_scaling_factor);
-  PAROT_CHECK(
-      std::isfinite(sinkhorn_.eps_scaling_inner_atol) && sinkhorn_.eps_scaling_inner_atol > 0,
-      InvalidArgument, "option -eps_scaling_inner_atol must be positive, got ",
-      sinkhorn_.eps_scaling_inner_atol);
-  PAROT_CHECK(sinkhorn_.stall_it >= 0, InvalidArgument,
-              "option -sinkhorn_stall_it must be >= 0, got ", sinkhorn_.stall_it);
   validate(sinkhorn_);
 }
 
 void validate(const SinkhornParams& sp) {
+  PAROT_CHECK(sp.eps_scaling_factor > 0 && sp.eps_scaling_factor < 1, InvalidArgument,
+              "option -eps_scaling_factor must be in (0, 1), got ", sp.eps_scaling_factor);
+  PAROT_CHECK(std::isfinite(sp.eps_scaling_inner_atol) && sp.eps_scaling_inner_atol > 0,
+              InvalidArgument, "option -eps_scaling_inner_atol must be positive, got ",
+              sp.eps_scaling_inner_atol);
+  PAROT_CHECK(sp.stall_it >= 0, InvalidArgument, "option -sinkhorn_stall_it must be >= 0, got ",
+              sp.stall_it);
   PAROT_CHECK(sp.stored_kernel == "auto" || sp.stored_kernel == "yes" || sp.stored_kernel == "no",
               InvalidArgument, "option -sinkhorn_stored_kernel must be auto, yes or no, got '",
               sp.stored_kernel, "'");

@@ -71,6 +71,8 @@ void validate(const SnsParams& p) {
               "option -sns_eps_scaling_factor must be in (0, 1), got ", p.eps_scaling_factor);
   PAROT_CHECK(p.warmup_it >= 0, InvalidArgument, "option -sns_warmup_it must be >= 0, got ",
               p.warmup_it);
+  PAROT_CHECK(std::isfinite(p.switch_tol), InvalidArgument,
+              "option -sns_switch_tol must be finite (<= 0: off), got ", p.switch_tol);
   PAROT_CHECK(p.sparsify == "mass" || p.sparsify == "count" || p.sparsify == "row", InvalidArgument,
               "option -sns_sparsify must be mass, count or row, got '", p.sparsify, "'");
   PAROT_CHECK(p.mass_tol >= 0 && p.mass_tol < 1, InvalidArgument,
@@ -80,14 +82,17 @@ void validate(const SnsParams& p) {
   PAROT_CHECK(p.row_k >= 1, InvalidArgument, "option -sns_row_k must be >= 1, got ", p.row_k);
   PAROT_CHECK(p.ksp_rtol > 0 && p.ksp_rtol < 1, InvalidArgument,
               "option -sns_ksp_rtol must be in (0, 1), got ", p.ksp_rtol);
-  PAROT_CHECK(p.ksp_max_it >= 0, InvalidArgument, "option -sns_ksp_max_it must be >= 0, got ",
-              p.ksp_max_it);
+  PAROT_CHECK(p.ksp_max_it >= 0 && p.ksp_max_it <= std::numeric_limits<PetscInt>::max(),
+              InvalidArgument, "option -sns_ksp_max_it must be in [0, ",
+              std::numeric_limits<PetscInt>::max(), "], got ", p.ksp_max_it);
   PAROT_CHECK(p.safeguard == "off" || p.safeguard == "auto" || p.safeguard == "on", InvalidArgument,
               "option -sns_safeguard must be off, auto or on, got '", p.safeguard, "'");
 }
 
 SnsSolver::SnsSolver(MPI_Comm comm, SolveParams params, SnsParams sns)
     : comm_(comm), sns_(std::move(sns)), ksp_(std::make_unique<Ksp>()) {
+  validate(params);
+  validate(sns_);
   params_ = params;
 }
 

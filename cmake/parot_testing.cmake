@@ -4,8 +4,12 @@ set(PAROT_MPI_TEST_TIMEOUT 900 CACHE STRING "Per-test timeout (s) for MPI tests"
 set(PAROT_TEST_RANKS 1 2 3 4 CACHE STRING "Rank counts of the distributed tests")
 # Open MPI on a small machine: more ranks than cores, yield instead of busy polling, and (as root,
 # e.g. in CI containers) permission to run. PETSc's signal handler would mask crashes.
+# odls_base_sigkill_timeout=0: after a rank exits non-zero, mpirun sends SIGCONT, SIGTERM and
+# SIGKILL to the job one second apart by default, even when every rank has already exited: two
+# idle seconds per run, and most driver tests are runs that must exit with code 2.
 set(PAROT_TEST_ENVIRONMENT
     OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+    OMPI_MCA_odls_base_sigkill_timeout=0
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PETSC_OPTIONS=-no_signal_handler)
 
 # Registers `command` (a list; @NP@ is replaced by the rank count) once per rank count.

@@ -26,6 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scaling  # noqa: E402  (run-directory parsing)
+from safe_output import atomic_open  # noqa: E402
 
 KERNEL_LIMIT_BYTES = 2 * 1024**3  # -sinkhorn_stored_kernel auto: 2 GiB per rank by default
 
@@ -165,7 +166,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     ar = measure_allreduce(args)
-    with open(os.path.join(args.out, "allreduce.csv"), "w", newline="") as fh:
+    with atomic_open(os.path.join(args.out, "allreduce.csv"), "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["ranks", "op", "bytes", "seconds"])
         w.writeheader()
         w.writerows(ar)
@@ -245,9 +246,9 @@ def main():
                          "eff_here": effs[0][0], "eff_net_ring": effs[1][0],
                          "eff_net_doubling": effs[2][0], "credible": cred})
     text = "\n".join(md) + "\n"
-    with open(os.path.join(args.out, "projection.md"), "w") as fh:
+    with atomic_open(os.path.join(args.out, "projection.md"), "w") as fh:
         fh.write(text)
-    with open(os.path.join(args.out, "projection.csv"), "w", newline="") as fh:
+    with atomic_open(os.path.join(args.out, "projection.csv"), "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(proj[0].keys()))
         w.writeheader()
         w.writerows(proj)

@@ -28,6 +28,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safe_output import OutputRefused, atomic_open, atomic_path, check_output  # noqa: E402
+
 FIELDS = [
     "kind", "solver", "ranks", "n", "m", "d", "slices", "reason", "iterations",
     "sinkhorn_iterations", "newton_iterations", "solve_time", "process_time", "sweep_time",
@@ -182,7 +185,7 @@ def cmd_run(args):
 
 
 def write_csv(rows, path):
-    with open(path, "w", newline="") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=FIELDS)
         w.writeheader()
         for r in rows:
@@ -255,7 +258,8 @@ def plots(rows, out):
             ax.legend()
         fig.tight_layout()
         path = os.path.join(out, f"{name}.png")
-        fig.savefig(path, dpi=100)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
         plt.close(fig)
         written.append(path)
     print(f"scaling: plots {', '.join(written)}")
@@ -292,6 +296,11 @@ def main():
         p.add_argument("--csv", default="scaling.csv")
         p.add_argument("--plots", default="scaling-plots")
     args = ap.parse_args()
+    try:  # the output rules of the drivers, before any run (DESIGN.md §5)
+        check_output(args.csv)
+    except OutputRefused as e:
+        print(f"scaling: error: --csv: {e}", file=sys.stderr)
+        sys.exit(2)
     if args.mode == "run":
         args.ranks = sorted(args.ranks)
         rows = cmd_run(args)

@@ -61,6 +61,15 @@ for name in ("time", "speedup", "efficiency", "iterations", "comm_share"):
         bad.append(f"{path}: missing or tiny")
     elif open(path, "rb").read(8) != b"\x89PNG\r\n\x1a\n":
         bad.append(f"{path}: not a PNG")
+# The output rules: a CSV path that is a device (or any non-regular file) is refused, exit 2.
+for target in ("/dev/null", plots):
+    r = subprocess.run([sys.executable, os.path.join(args.root, "jobs", "scaling.py"), "collect",
+                        os.path.join(args.work, "runs"), "--csv", target, "--plots", plots],
+                       capture_output=True, text=True)
+    if r.returncode != 2 or "not a regular file" not in r.stderr:
+        bad.append(f"--csv {target}: exit {r.returncode}, stderr {r.stderr!r} (expected 2)")
+if not os.path.exists("/dev/null") or os.path.isfile("/dev/null"):
+    bad.append("/dev/null was replaced")
 if bad:
     print("FAIL:\n  " + "\n  ".join(bad))
     sys.exit(1)

@@ -89,8 +89,17 @@ TEST(Hdf5, UnwritableOutputIsACollectiveErrorAndLeavesNothing) {
   gp.n = 5;
   const Problem problem = generate_problem(MPI_COMM_WORLD, gp);
   const std::string path = "/nonexistent-dir/parot/out.h5";
-  EXPECT_THROW(io::write_problem(path, problem), IoError);
+  // A missing directory breaks the output rules (DESIGN.md §5): refused before anything is
+  // created, the same error on every rank.
+  try {
+    io::write_problem(path, problem);
+    ADD_FAILURE() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_TRUE(e.collective());
+    EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
+  }
   EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
 TEST(Hdf5, MissingOrForeignFilesAreCollectiveErrors) {

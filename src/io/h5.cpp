@@ -178,7 +178,8 @@ DatasetInfo dataset_info(hid_t file, const std::string& path, const std::string&
   const int rank = H5Sget_simple_extent_ndims(space.id());
   PAROT_CHECK(rank >= 0, InvalidInput, origin, ": cannot read the shape of ", path);
   info.shape.resize(static_cast<std::size_t>(rank));
-  if (rank > 0) H5Sget_simple_extent_dims(space.id(), info.shape.data(), nullptr);
+  PAROT_CHECK(rank == 0 || H5Sget_simple_extent_dims(space.id(), info.shape.data(), nullptr) >= 0,
+              InvalidInput, origin, ": cannot read the shape of ", path);
   info.type_class = H5Tget_class(type.id());
   return info;
 }
@@ -228,7 +229,8 @@ void write_rows(AtomicFile& file, const std::string& path, std::uint64_t rows, s
 
 namespace {
 void write_attribute_raw(hid_t object, const std::string& name, hid_t type, const void* value) {
-  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+  if (H5Aexists(object, name.c_str()) > 0)
+    PAROT_CHECK(H5Adelete(object, name.c_str()) >= 0, IoError, "cannot replace attribute ", name);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle attr(H5Acreate2(object, name.c_str(), type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
@@ -240,8 +242,9 @@ void write_attribute_raw(hid_t object, const std::string& name, hid_t type, cons
 void write_attribute(hid_t object, const std::string& name, const std::string& value) {
   // Variable-length UTF-8, so that h5py reads a str (fixed-length strings come back as bytes).
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.id(), H5T_VARIABLE);
-  H5Tset_cset(type.id(), H5T_CSET_UTF8);
+  PAROT_CHECK(type.valid() && H5Tset_size(type.id(), H5T_VARIABLE) >= 0 &&
+                  H5Tset_cset(type.id(), H5T_CSET_UTF8) >= 0,
+              IoError, "cannot make the string type of attribute ", name);
   const char* text = value.c_str();
   write_attribute_raw(object, name, type.id(), &text);
 }

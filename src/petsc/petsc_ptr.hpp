@@ -4,6 +4,10 @@
 
 #include <petscksp.h>
 
+#include <cstdio>
+
+#include "petsc/petsc_call.hpp"
+
 namespace parot::petsc {
 
 template <class T, PetscErrorCode (*Destroy)(T*)>
@@ -43,11 +47,16 @@ using MatPtr = Ptr<Mat, MatDestroy>;
 using KspPtr = Ptr<KSP, KSPDestroy>;
 using NullSpacePtr = Ptr<MatNullSpace, MatNullSpaceDestroy>;
 
-/// Scoped VecGetArray / VecRestoreArray.
+/// Scoped VecGetArray / VecRestoreArray. A failed VecGetArray throws (PetscCallError, this
+/// rank's); a failed VecRestoreArray, which cannot throw from a destructor, is reported on
+/// stderr with PETSc's code.
 class VecArray {
  public:
-  explicit VecArray(Vec v) : v_(v) { VecGetArray(v_, &a_); }
-  ~VecArray() { VecRestoreArray(v_, &a_); }
+  explicit VecArray(Vec v) : v_(v) { PAROT_PETSC_CALL(VecGetArray(v_, &a_)); }
+  ~VecArray() {
+    const PetscErrorCode code = VecRestoreArray(v_, &a_);
+    if (code) std::fprintf(stderr, "parot: VecRestoreArray failed (PETSc error %d)\n", int(code));
+  }
   VecArray(const VecArray&) = delete;
   VecArray& operator=(const VecArray&) = delete;
   PetscScalar* data() noexcept { return a_; }

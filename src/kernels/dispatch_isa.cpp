@@ -7,7 +7,8 @@
 // can never be picked by the linker for a call from code compiled for another level (which
 // would fault with SIGILL on an older CPU). The only external symbol of this object is
 // table(); tests/CMakeLists.txt checks that (dispatch_symbols). Nothing here creates or frees
-// an Eigen object.
+// an Eigen object. Every header the kernel headers include (standard, Eigen, parot/core) must be
+// included first, above, so that its include guard keeps it out of the namespaces.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -88,6 +88,7 @@ void write_result(const std::string& path, const Problem& problem, const Solutio
     write_attribute(id, "stored_kernel", static_cast<std::int64_t>(result.stored_kernel));
     write_attribute(id, "absorptions", static_cast<std::int64_t>(result.absorptions));
     write_attribute(id, "wall_time", info.wall_time);
+    write_attribute(id, "kernel_isa", std::string(kernel_isa()));  // parot/version.hpp
     for (const auto& [key, value] : info.extra)
       write_attribute(id, key, value);
     for (const auto& [key, value] : result.extra)

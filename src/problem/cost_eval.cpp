@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Matrix-free cost evaluation: the tile kernels, compiled for the host CPU (no Eigen allocation
-// here, see src/CMakeLists.txt).
+// Matrix-free cost evaluation: the tile kernels, at the instruction-set level chosen at start-up
+// (kernels/dispatch.hpp).
 #include <algorithm>
 #include <limits>
 #include <vector>
 
-#include "kernels/cost_tile.hpp"
+#include "kernels/dispatch.hpp"
 #include "parot/core/comm.hpp"
 #include "parot/problem/cost.hpp"
 
@@ -14,15 +14,16 @@ namespace parot {
 void Cost::tile(lindex i0, lindex ni, lindex j0, lindex nj, double* out, lindex ld) const {
   const double* x = source_.data() + i0 * dim_;
   const double* yt = target_t_.data() + j0;
+  const kernels::KernelTable& k = kernels::active();
   switch (type_) {
     case CostType::sqeuclidean:
-      kernels::sqeuclidean_tile(x, ni, dim_, yt, cols_, nj, out, ld);
+      k.sqeuclidean_tile(x, ni, dim_, yt, cols_, nj, out, ld);
       return;
     case CostType::euclidean:
-      kernels::euclidean_tile(x, ni, dim_, yt, cols_, nj, out, ld);
+      k.euclidean_tile(x, ni, dim_, yt, cols_, nj, out, ld);
       return;
     case CostType::lp:
-      kernels::lp_tile(p_, x, ni, dim_, yt, cols_, nj, out, ld);
+      k.lp_tile(p_, x, ni, dim_, yt, cols_, nj, out, ld);
       return;
     case CostType::matrix:
       for (lindex a = 0; a < ni; ++a)
@@ -34,7 +35,6 @@ void Cost::tile(lindex i0, lindex ni, lindex j0, lindex nj, double* out, lindex 
 double Cost::max_value(MPI_Comm comm) const {
   double local = -std::numeric_limits<double>::infinity();
   if (type_ == CostType::matrix) {
-    // A raw loop: Eigen reductions here would assume AVX alignment of a block allocated elsewhere.
     const double* c = block_.data();
     for (lindex k = 0; k < rows_ * cols_; ++k)
       local = std::max(local, c[k]);

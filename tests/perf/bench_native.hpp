@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The reference kernels of the microbenchmarks (exp throughput, memory bandwidth), compiled like
-// the library's hot loops (-march=native under PAROT_NATIVE). Raw pointers only: no Eigen object
-// crosses this boundary (see src/CMakeLists.txt).
+// The reference kernels of the microbenchmarks (exp throughput, memory bandwidth), run at the
+// same instruction-set level as the library's hot loops (kernels/dispatch.hpp).
 #pragma once
 
 #include "parot/core/types.hpp"

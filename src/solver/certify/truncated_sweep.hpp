@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The hot loop of truncated-kernel Sinkhorn, compiled for the host CPU (plain arrays, no Eigen
-// allocation: see src/CMakeLists.txt).
+// The hot loop of truncated-kernel Sinkhorn; it runs at the instruction-set level chosen at
+// start-up (kernels/dispatch.hpp, implementation in kernels/dispatch_loops.hpp).
 #pragma once
 
 #include <cstdint>
 
+#include "kernels/dispatch.hpp"
 #include "parot/core/types.hpp"
 
 namespace parot::truncated {
@@ -12,15 +13,12 @@ namespace parot::truncated {
 /// A row or column sum in this range is used as is; outside it, the sum is redone against the
 /// running maximum (underflow or overflow of exp would otherwise bias the update).
 inline bool safe_sum(double s) {
-  return s >= 1e-280 && s <= 1e280;
+  return kernels::sparse_sum_safe(s);
 }
 
-/// What one row pass saw at the potentials it started from.
-struct RowPass {
-  double error = 0;  ///< Σ_i |r_i − a_i|, r_i the row sums of the plan on the support
-  double af = 0;     ///< Σ_i a_i f_i
-  bool bad = false;  ///< a non-finite potential came out
-};
+/// What one row pass saw at the potentials it started from: error = Σ_i |r_i − a_i| (r_i the
+/// row sums of the plan on the support), af = Σ_i a_i f_i, bad = a non-finite potential came out.
+using RowPass = kernels::SparseRowPass;
 
 /// For every local row i of positive weight: r_i = Σ_{j in row} exp((f_i + g_j − C_ij)/eps) over
 /// the CSR support (ptr, col, cost), then f_i ← f_i + omega eps log(a_i / r_i) (omega = 1:

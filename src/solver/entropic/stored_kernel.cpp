@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Stored-kernel Sinkhorn sweeps (compiled for the host CPU; no Eigen allocation here).
+// Stored-kernel Sinkhorn sweeps; the row loops run at the level chosen at start-up
+// (kernels/dispatch.hpp).
 #include "solver/entropic/stored_kernel.hpp"
 
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/dispatch.hpp"
 #include "kernels/exp.hpp"
 #include "kernels/lse.hpp"
 #include "petsc/log_events.hpp"
@@ -21,11 +23,11 @@ void StoredKernel::absorb_row(const Cost& cost, lindex i, double fi, double eps)
   const double inv_eps = 1.0 / eps;
   ft_[i] = fi;
   double* row = k_.data() + i * m_;
+  const kernels::KernelTable& k = kernels::active();
   for (lindex j0 = 0; j0 < m_; j0 += Workspace::tile_cols) {
     const lindex nj = std::min(Workspace::tile_cols, m_ - j0);
     cost.tile(i, 1, j0, nj, row + j0, nj);
-    for (lindex b = 0; b < nj; ++b)
-      row[j0 + b] = kernels::fast_exp((fi + gt_[j0 + b] - row[j0 + b]) * inv_eps);
+    k.gibbs_row(row + j0, nj, fi, gt_.data() + j0, inv_eps, row + j0);
   }
 }
 
@@ -53,9 +55,9 @@ void StoredKernel::sweep(const Cost& cost, const Vector& log_a, const Vector& g,
                          Vector& f, Workspace& ws, bool& bad) {
   const petsc::EventScope logged(petsc::Event::sweep);
   const double inv_eps = 1.0 / eps;
+  const kernels::KernelTable& k = kernels::active();
   // v_j = exp((g_j − g̃_j)/ε) <= e^bound; zero-weight columns (g_j = −∞) get 0.
-  for (lindex j = 0; j < m_; ++j)
-    v_[j] = kernels::fast_exp((g[j] - gt_[j]) * inv_eps);
+  k.exp_scaled_diff(g.data(), gt_.data(), m_, inv_eps, v_.data());
   std::fill(ws.csum.begin(), ws.csum.end(), 0.0);
   for (lindex j = 0; j < m_; ++j)
     ws.cmax[j] = -gt_[j] * inv_eps;
@@ -67,16 +69,7 @@ void StoredKernel::sweep(const Cost& cost, const Vector& log_a, const Vector& g,
       continue;
     }
     const double* row = k_.data() + i * m_;
-    double s[kernels::lanes] = {};
-    const lindex mb = m_ - m_ % kernels::lanes;
-    for (lindex j = 0; j < mb; j += kernels::lanes)
-      for (lindex l = 0; l < kernels::lanes; ++l)
-        s[l] += row[j + l] * v[j + l];
-    for (lindex j = mb; j < m_; ++j)
-      s[0] += row[j] * v[j];
-    double total = 0;
-    for (lindex l = 0; l < kernels::lanes; ++l)
-      total += s[l];
+    const double total = k.lane_dot(row, v, m_);
     double lse;
     if (kernels::shifted_sum_ok(total)) {
       lse = std::log(total) - ft_[i] * inv_eps;
@@ -85,8 +78,8 @@ void StoredKernel::sweep(const Cost& cost, const Vector& log_a, const Vector& g,
       for (lindex j0 = 0; j0 < m_; j0 += Workspace::tile_cols) {
         const lindex nj = std::min(Workspace::tile_cols, m_ - j0);
         cost.tile(i, 1, j0, nj, ws.tile.data(), nj);
-        kernels::row_lse_merge(ws.tile.data(), nj, 1, nj, g.data() + j0, inv_eps, &rmax, &rsum,
-                               ws.scratch.data());
+        k.row_lse_merge(ws.tile.data(), nj, 1, nj, g.data() + j0, inv_eps, &rmax, &rsum,
+                        ws.scratch.data());
       }
       lse = rmax + std::log(rsum);
     }
@@ -97,9 +90,7 @@ void StoredKernel::sweep(const Cost& cost, const Vector& log_a, const Vector& g,
       absorb_row(cost, i, f[i], eps);
       d = 0;
     }
-    const double u = kernels::fast_exp(d);
-    for (lindex j = 0; j < m_; ++j)
-      csum[j] += row[j] * u;
+    k.add_scaled(csum, row, kernels::fast_exp(d), m_);
   }
 }
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/exp.hpp"
+#include "kernels/dispatch.hpp"
 #include "kernels/lse.hpp"
 #include "petsc/log_events.hpp"
 
@@ -21,6 +21,7 @@ void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspa
   const petsc::EventScope logged(petsc::Event::sweep);
   const lindex n = cost.local_rows(), m = cost.cols();
   const double inv_eps = 1.0 / eps;
+  const kernels::KernelTable& k = kernels::active();
   constexpr lindex tr = Workspace::tile_rows, tc = Workspace::tile_cols;
   double rmax[tr], rsum[tr], shift[tr];
   for (lindex i0 = 0; i0 < n; i0 += tr) {
@@ -35,7 +36,7 @@ void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspa
       for (lindex j0 = 0; j0 < m; j0 += tc) {
         const lindex nj = std::min(tc, m - j0);
         cost.tile(i0, ni, j0, nj, ws.tile.data(), tc);
-        kernels::row_sum_shifted(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, shift, rsum);
+        k.row_sum_shifted(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, shift, rsum);
       }
       for (lindex a = 0; a < ni; ++a) {
         shifted = shifted && kernels::shifted_sum_ok(rsum[a]);
@@ -49,8 +50,8 @@ void row_lse(const Cost& cost, const Vector& g, double eps, Vector& lse, Workspa
     for (lindex j0 = 0; j0 < m; j0 += tc) {
       const lindex nj = std::min(tc, m - j0);
       cost.tile(i0, ni, j0, nj, ws.tile.data(), tc);
-      kernels::row_lse_merge(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, rmax, rsum,
-                             ws.scratch.data());
+      k.row_lse_merge(ws.tile.data(), tc, ni, nj, g.data() + j0, inv_eps, rmax, rsum,
+                      ws.scratch.data());
     }
     for (lindex a = 0; a < ni; ++a)
       lse[i0 + a] = rmax[a] + std::log(rsum[a]);
@@ -62,6 +63,7 @@ void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& w
   const petsc::EventScope logged(petsc::Event::sweep);
   const lindex n = cost.local_rows(), m = cost.cols();
   const double inv_eps = 1.0 / eps;
+  const kernels::KernelTable& k = kernels::active();
   std::fill(ws.csum.begin(), ws.csum.end(), 0.0);
   if (shift) {
     std::copy_n(shift, m, ws.cmax.begin());
@@ -70,8 +72,8 @@ void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& w
       for (lindex j0 = 0; j0 < m; j0 += Workspace::tile_cols) {
         const lindex nj = std::min(Workspace::tile_cols, m - j0);
         cost.tile(i0, ni, j0, nj, ws.tile.data(), Workspace::tile_cols);
-        kernels::col_sum_shifted(ws.tile.data(), Workspace::tile_cols, ni, nj, f.data() + i0,
-                                 inv_eps, shift + j0, ws.csum.data() + j0);
+        k.col_sum_shifted(ws.tile.data(), Workspace::tile_cols, ni, nj, f.data() + i0, inv_eps,
+                          shift + j0, ws.csum.data() + j0);
       }
     }
     return;
@@ -82,8 +84,8 @@ void col_lse_partial(const Cost& cost, const Vector& f, double eps, Workspace& w
     for (lindex j0 = 0; j0 < m; j0 += Workspace::tile_cols) {
       const lindex nj = std::min(Workspace::tile_cols, m - j0);
       cost.tile(i0, ni, j0, nj, ws.tile.data(), Workspace::tile_cols);
-      kernels::col_lse_merge(ws.tile.data(), Workspace::tile_cols, ni, nj, f.data() + i0, inv_eps,
-                             ws.cmax.data() + j0, ws.csum.data() + j0, ws.scratch.data());
+      k.col_lse_merge(ws.tile.data(), Workspace::tile_cols, ni, nj, f.data() + i0, inv_eps,
+                      ws.cmax.data() + j0, ws.csum.data() + j0, ws.scratch.data());
     }
   }
 }
@@ -123,7 +125,8 @@ PlanEvaluation evaluate_plan(MPI_Comm comm, const Cost& cost, gindex row_begin, 
   const lindex n = cost.local_rows(), m = cost.cols();
   const double inv_eps = 1.0 / eps;
   constexpr lindex tc = Workspace::tile_cols;
-  std::vector<double> c(static_cast<std::size_t>(tc));
+  const kernels::KernelTable& kt = kernels::active();
+  std::vector<double> c(static_cast<std::size_t>(tc)), pt(static_cast<std::size_t>(tc));
   // Column sums, then ⟨C,P⟩, ΣP and the row error: one reduction.
   std::vector<double> sums(static_cast<std::size_t>(m) + 3, 0.0);
   PlanEvaluation out;
@@ -132,8 +135,9 @@ PlanEvaluation evaluate_plan(MPI_Comm comm, const Cost& cost, gindex row_begin, 
     for (lindex j0 = 0; j0 < m; j0 += tc) {
       const lindex nj = std::min(tc, m - j0);
       cost.tile(i, 1, j0, nj, c.data(), tc);
+      kt.gibbs_row(c.data(), nj, f[i], g.data() + j0, inv_eps, pt.data());
       for (lindex k = 0; k < nj; ++k) {
-        const double p = kernels::fast_exp((f[i] + g[j0 + k] - c[k]) * inv_eps);
+        const double p = pt[k];
         row += p;
         cp += p * c[k];
         sums[j0 + k] += p;

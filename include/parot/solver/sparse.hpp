@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -17,19 +18,26 @@ namespace parot {
 ///   -sparse_k <int>                      at most k non-zeros per column of the plan,
 ///                                        1 <= k <= n (the number of rows). Required.
 ///   -sparse_formulation <dual|semidual>  maximize the dual D(α, β) or the semi-dual S(α) (dual)
-///   -sparse_tao_*                        the TAO solver, e.g. -sparse_tao_type blmvm,
-///                                        -sparse_tao_max_it, -sparse_tao_gatol,
-///                                        -sparse_tao_monitor, -sparse_tao_ls_*
-///                                        (TaoSetFromOptions). The L-BFGS history length is
-///                                        -tao_lmvm_mat_lmvm_hist_size (5), without the prefix:
-///                                        PETSc 3.18 names TAOLMVM's matrix "tao_lmvm_".
+///   -sparse_optimizer <lbfgs|tao>        parot's L-BFGS (default; below) or PETSc TAO
+///   -sparse_history <int>                L-BFGS pairs kept by -sparse_optimizer lbfgs (10)
+///   -sparse_stationarity_tol <real>      bundle stationarity measure (below) that counts as
+///                                        converged (default: -atol)
+///   -sparse_tao_*                        the TAO solver of -sparse_optimizer tao, e.g.
+///                                        -sparse_tao_type blmvm, -sparse_tao_monitor,
+///                                        -sparse_tao_ls_* (TaoSetFromOptions). The L-BFGS
+///                                        history of TAO is -tao_lmvm_mat_lmvm_hist_size (5),
+///                                        without the prefix. -sparse_tao_max_it and
+///                                        -sparse_tao_gatol apply to both optimizers.
 /// Shared keys: -reg is γ (absolute; default 0.01 × the largest cost; -reg_relative), -max_it
-/// caps the TAO iterations, -atol stops when the marginal L1 error of the recovered plan (the L1
-/// norm of the gradient) is <= atol, -monitor prints one line per iteration, -plan_threshold
+/// caps the optimizer iterations, -atol stops when the marginal L1 error of the recovered plan (the
+/// L1 norm of the gradient) is <= atol, -monitor prints one line per iteration, -plan_threshold
 /// (>= 0) drops recovered entries at or below it from the written plan (default: all non-zeros).
 struct SparseParams {
   long k = 0;  ///< 0: not set (an error at solve time)
   std::string formulation = "dual";
+  std::string optimizer = "lbfgs";  ///< lbfgs (parot's) or tao
+  long history = 10;                ///< L-BFGS pairs kept (lbfgs)
+  double stationarity_tol = std::numeric_limits<double>::quiet_NaN();  ///< NaN: atol
 };
 
 /// Checks value ranges that do not depend on the problem. @notcollective @throws InvalidArgument
@@ -39,8 +47,9 @@ void validate(const SparseParams& params);
 ///
 ///   min_{T ≥ 0, T1 = a, Tᵀ1 = b} ⟨T, C⟩ + Σ_j (γ/2)‖T_{:,j}‖² s.t. ‖T_{:,j}‖₀ ≤ k,
 ///
-/// solved by minimizing −D(α, β) (dual) or −S(α) (semi-dual) with TAOLMVM (options prefix
-/// `sparse_`, so -sparse_tao_type blmvm selects TAOBLMVM) from α = β = 0. The plan is recovered
+/// solved by minimizing −D(α, β) (dual) or −S(α) (semi-dual) from α = β = 0 with parot's
+/// L-BFGS (src/solver/sparse/lbfgs.hpp; -sparse_optimizer tao: TAOLMVM with options prefix
+/// `sparse_`). The plan is recovered
 /// from the gradient: T_ij = [α_i + β_j − C_ij]₊ / γ on the k largest entries of column j (for
 /// the semi-dual, β_j = −γ b_j τ_j with τ_j the threshold of the sparse simplex projection). It
 /// has at most k non-zeros per column but satisfies the marginals only approximately for small
@@ -51,22 +60,35 @@ void validate(const SparseParams& params);
 /// Distribution: target columns are block-distributed (Layout::uniform over m). Once per solve
 /// the row blocks of the cost are transposed into column blocks (one MPI_Alltoallv); a rank
 /// stores the n × m_r block of its columns (8 n m / P bytes, checked against -max_memory).
-/// The unknowns (α, β) — n + m doubles, n for the semi-dual — are replicated and TAO runs
-/// redundantly on every rank (PETSC_COMM_SELF, sequential Vecs): each objective/gradient
-/// evaluation computes the top-k operators of the rank's columns and combines the row sums T1,
-/// the column sums and the objective in one MPI_Allreduce of n + m + 1 double-double sums
-/// (n + 1 for the semi-dual; kernels/dd_sum.hpp). Every rank then holds identical values, so
-/// TAO takes identical decisions on all ranks; and since double-double sums round the same
-/// whatever the grouping, the whole optimizer path — smooth or not — is the same at any rank
-/// count for the same input bits. (Consequence of the replicated TAO: -sparse_tao_monitor and
-/// -sparse_tao_view print once per rank.) Memory beyond the cost block: O(n + m) per rank,
-/// times the L-BFGS history (-tao_lmvm_mat_lmvm_hist_size, 5).
+/// The unknowns (α, β) — n + m doubles, n for the semi-dual — are replicated and the optimizer
+/// runs redundantly on every rank: each objective/gradient evaluation computes the top-k
+/// operators of the rank's columns and combines the row sums T1, the column sums and the
+/// objective in one MPI_Allreduce of n + m + 1 double-double sums (n + 1 for the semi-dual;
+/// kernels/dd_sum.hpp). Every rank then holds identical values, so the optimizer takes identical
+/// decisions on all ranks; and since double-double sums round the same whatever the grouping,
+/// the whole optimizer path — smooth or not — is the same at any rank count for the same input
+/// bits. The default optimizer uses no BLAS (plain loops), so its path does not depend on the
+/// BLAS kernel either (OPENBLAS_CORETYPE). Memory beyond the cost block: O(n + m) per rank,
+/// times the L-BFGS history.
 ///
-/// Stopping: the marginal L1 error (‖gradient‖₁) <= -atol is `converged_atol`; TAO's own
-/// tolerances (all 0 by default, -sparse_tao_gatol etc.) give `converged_tolerance`; a line
-/// search failure — expected in the nonsmooth regime of small k — gives `diverged_line_search`
-/// and the plan and its errors are still reported. The history has one record per TAO
-/// iteration: marginal_error is ‖gradient‖₁ there, wall_time is rank-local.
+/// The objective is evaluated in double-double from the exact s_i = α_i + β_j − C_ij of the
+/// selected entries (kernels/dd_arith.hpp), so it is accurate to ~1e-30 relative and the line
+/// search sees decreases far below the rounding of a double objective (near the optimum they
+/// are ~‖g‖², 1e-17 and less): a line search no longer fails at round-off.
+/// L-BFGS (lbfgs.hpp): weak Wolfe line search (Armijo in double-double). When it fails — at a
+/// kink of the nonsmooth (k < n) objective — the memory is reset and steepest descent is tried,
+/// then the bundle direction: minus the min-norm convex combination ḡ of the gradients at x and
+/// at the nearby trial points. ḡ is the marginal residual of a mixture of the plans recovered
+/// near x (a plan of the convexified problem); its L1 norm is the stationarity measure of this
+/// nonsmooth problem (0 at a maximizer, where 0 ∈ ∂D), reported as the result's `stationarity`.
+///
+/// Stopping: the marginal L1 error (‖gradient‖₁) <= -atol is `converged_atol`;
+/// -sparse_tao_gatol (‖gradient‖₂) gives `converged_tolerance`; so does a point where no
+/// direction decreases −D at double-double precision and the stationarity measure is <=
+/// -sparse_stationarity_tol (default -atol); above it the reason is `diverged_line_search`. The
+/// plan and its errors are reported in every case. The history has one record per accepted
+/// iteration: marginal_error is ‖gradient‖₁ there, wall_time is rank-local. Root attributes
+/// (extra): optimizer_stop, restarts, bundle_steps, stationarity, function_evaluations.
 /// f holds α (local rows), g holds β (replicated); a zero-weight target column of the
 /// semi-dual has g_j = −∞.
 class SparseSolver final : public Solver {

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/dd_arith.hpp"
 #include "kernels/dd_sum.hpp"
 #include "kernels/topk.hpp"
 #include "parot/core/comm.hpp"
@@ -20,6 +21,7 @@
 #include "parot/core/options.hpp"
 #include "petsc/petsc_call.hpp"
 #include "petsc/petsc_ptr.hpp"
+#include "solver/sparse/lbfgs.hpp"
 
 namespace parot {
 
@@ -86,8 +88,10 @@ struct Context {
 
 // Column jl of the recovered plan at z: its non-zeros in c.idx/c.val (count `nnz`), the dual
 // potential g_j, and the column's term of the objective (δ_Ω for the dual, b_j max_Ω for the
-// semi-dual).
-double plan_column(Context& c, lindex jl, const double* z, lindex& nnz, double& g_j) {
+// semi-dual) in double-double: from the exact s_i = α_i (+ β_j) − C_ij of the selected support,
+// so that the objective is a function of the double inputs accurate to ~1e-30 relative (the
+// line search sees decreases far below the rounding of a double objective).
+DoubleDouble plan_column(Context& c, lindex jl, const double* z, lindex& nnz, double& g_j) {
   const lindex n = c.n;
   const gindex j = c.jb + jl;
   const double* cj = c.ct + jl * n;
@@ -97,66 +101,105 @@ double plan_column(Context& c, lindex jl, const double* z, lindex& nnz, double& 
     for (lindex i = 0; i < n; ++i)
       s[i] = z[i] + beta - cj[i];
     g_j = beta;
-    return kernels::sparse_delta(s, n, c.k, c.gamma, c.idx.data(), c.val.data(), &nnz);
+    kernels::sparse_delta(s, n, c.k, c.gamma, c.idx.data(), c.val.data(), &nnz);
+    DoubleDouble sq;
+    for (lindex q = 0; q < nnz; ++q) {
+      const lindex i = c.idx[q];
+      const DoubleDouble si = kernels::sum3(z[i], beta, -cj[i]);
+      kernels::add(sq, kernels::mul(si, si));
+    }
+    return kernels::div(sq, 2 * c.gamma);
   }
   const double bj = (*c.b)[j];
   if (!(bj > 0)) {  // an empty column: no mass, no term
     nnz = 0;
     g_j = 0.0;  // −∞ in the solution, set after the reduction
-    return 0.0;
+    return DoubleDouble{};
   }
   for (lindex i = 0; i < n; ++i)
     s[i] = z[i] - cj[i];
   double tau = 0;
-  const double value = kernels::sparse_max_omega(s, n, c.k, c.gamma * bj, c.v.data(), c.idx.data(),
-                                                 c.val.data(), &nnz, &tau);
+  const double gb = c.gamma * bj;
+  kernels::sparse_max_omega(s, n, c.k, gb, c.v.data(), c.idx.data(), c.val.data(), &nnz, &tau);
+  // On the support R (ρ entries) t_i = (s_i − θ)/(γ b_j) with θ = (Σ_R s_i − γ b_j)/ρ, and
+  // max_Ω = Σ_R (s_i² − θ²) / (2 γ b_j).
+  DoubleDouble s1, s2;
+  for (lindex q = 0; q < nnz; ++q) {
+    const lindex i = c.idx[q];
+    const DoubleDouble si = kernels::two_sum(z[i], -cj[i]);
+    kernels::add(s1, si);
+    kernels::add(s2, kernels::mul(si, si));
+  }
+  DoubleDouble value;
+  if (nnz > 0) {
+    kernels::add(s1, -gb);
+    const DoubleDouble theta = kernels::div(s1, static_cast<double>(nnz));
+    const DoubleDouble rt2 = kernels::mul(kernels::mul(theta, theta), static_cast<double>(nnz));
+    value = kernels::mul(kernels::div(kernels::sub(s2, rt2), 2 * gb), bj);
+  }
   for (lindex q = 0; q < nnz; ++q)
     c.val[q] *= bj;
   g_j = -c.gamma * bj * tau;
-  return bj * value;
+  return value;
 }
 
-// −D and −∇D (or −S, −∇S): one pass over the rank's columns, one MPI_Allreduce.
+// The rounding of a reduced double-double to a canonical pair (hi = the rounded sum), so that
+// the pair does not depend on the grouping of the partial sums (any rank count).
+DoubleDouble canonical(const DoubleDouble& x) {
+  const double hi = x.value();
+  return DoubleDouble{hi, (x.hi - hi) + x.lo};
+}
+
+// −D (or −S) in double-double and −∇D (−∇S) at x: one pass over the rank's columns, one
+// MPI_Allreduce. Returns false if the objective is not finite (a replicated decision).
+bool evaluate(Context& c, const double* x, DoubleDouble& F, double* g) {
+  std::fill(c.red.begin(), c.red.end(), DoubleDouble{});
+  DoubleDouble part;
+  for (lindex jl = 0; jl < c.mr; ++jl) {
+    lindex nnz = 0;
+    double g_j = 0;
+    kernels::add(part, plan_column(c, jl, x, nnz, g_j));
+    double col = 0;
+    for (lindex q = 0; q < nnz; ++q) {
+      kernels::add(c.red[static_cast<std::size_t>(c.idx[q])], c.val[q]);
+      col += c.val[q];
+    }
+    if (c.dual) c.red[static_cast<std::size_t>(c.n + c.jb + jl)] = DoubleDouble{col, 0.0};
+  }
+  c.red.back() = part;
+  c.sum->allreduce(c.red, c.comm);
+  const Vector& a = *c.a;
+  const Vector& b = *c.b;
+  DoubleDouble lin;
+  for (lindex i = 0; i < c.n; ++i) {
+    kernels::add(lin, kernels::two_prod(a[i], x[i]));
+    g[i] = c.red[static_cast<std::size_t>(i)].value() - a[i];
+  }
+  if (c.dual)
+    for (lindex j = 0; j < c.m; ++j) {
+      kernels::add(lin, kernels::two_prod(b[j], x[c.n + j]));
+      g[c.n + j] = c.red[static_cast<std::size_t>(c.n + j)].value() - b[j];
+    }
+  F = canonical(kernels::sub(canonical(c.red.back()), lin));
+  ++c.evaluations;
+  const bool finite = std::isfinite(F.hi);
+  if (!finite) c.nonfinite = true;
+  return finite;
+}
+
+// The TAO callback (-sparse_optimizer tao): −D and −∇D (or −S, −∇S) as doubles.
 PetscErrorCode form_function_gradient(Tao, Vec X, PetscReal* f, Vec G, void* ptr) {
   auto& c = *static_cast<Context*>(ptr);
   try {
     const PetscScalar* x = nullptr;
     PetscScalar* g = nullptr;
     PetscCall(VecGetArrayRead(X, &x));
-    std::fill(c.red.begin(), c.red.end(), DoubleDouble{});
-    DoubleDouble part;
-    for (lindex jl = 0; jl < c.mr; ++jl) {
-      lindex nnz = 0;
-      double g_j = 0;
-      kernels::add(part, plan_column(c, jl, x, nnz, g_j));
-      double col = 0;
-      for (lindex q = 0; q < nnz; ++q) {
-        kernels::add(c.red[static_cast<std::size_t>(c.idx[q])], c.val[q]);
-        col += c.val[q];
-      }
-      if (c.dual) c.red[static_cast<std::size_t>(c.n + c.jb + jl)] = DoubleDouble{col, 0.0};
-    }
-    c.red.back() = part;
-    c.sum->allreduce(c.red, c.comm);
     PetscCall(VecGetArray(G, &g));
-    const Vector& a = *c.a;
-    const Vector& b = *c.b;
-    double lin = 0;
-    for (lindex i = 0; i < c.n; ++i) {
-      lin += a[i] * x[i];
-      g[i] = c.red[static_cast<std::size_t>(i)].value() - a[i];
-    }
-    if (c.dual)
-      for (lindex j = 0; j < c.m; ++j) {
-        lin += b[j] * x[c.n + j];
-        g[c.n + j] = c.red[static_cast<std::size_t>(c.n + j)].value() - b[j];
-      }
-    const double objective = lin - c.red.back().value();
-    *f = -objective;
+    DoubleDouble F;
+    evaluate(c, x, F, g);
+    *f = F.value();
     PetscCall(VecRestoreArray(G, &g));
     PetscCall(VecRestoreArrayRead(X, &x));
-    ++c.evaluations;
-    if (!std::isfinite(objective)) c.nonfinite = true;
   } catch (...) {  // no exception may cross the callback (only bad_alloc is possible here)
     c.error = std::current_exception();
     return PETSC_ERR_LIB;
@@ -164,7 +207,25 @@ PetscErrorCode form_function_gradient(Tao, Vec X, PetscReal* f, Vec G, void* ptr
   return 0;
 }
 
-// One history record per TAO iteration (iteration 0 included).
+// One history record per accepted iteration (iteration 0 included); -monitor prints it.
+void record_iteration(Context& c, long its, double objective, double g1, double step) {
+  IterationRecord record;
+  record.iteration = its;
+  record.reg = c.gamma;
+  record.marginal_error = g1;
+  record.objective = objective;
+  record.step = step;
+  record.inner_iterations = 0;
+  record.wall_time = wall_time() - c.t0;
+  c.result->history.push_back(record);
+  if (c.monitor && its % c.check_every == 0 && comm_rank(c.comm) == 0) {
+    std::printf("%8ld  sparse  error %.6e  objective %.15e  step %.3g  %.3f s\n", its, g1,
+                objective, step, record.wall_time);
+    std::fflush(stdout);
+  }
+}
+
+// The TAO monitor (-sparse_optimizer tao).
 PetscErrorCode monitor(Tao tao, void* ptr) {
   auto& c = *static_cast<Context*>(ptr);
   PetscInt its = 0;
@@ -174,24 +235,11 @@ PetscErrorCode monitor(Tao tao, void* ptr) {
   Vec G = nullptr;
   PetscCall(TaoGetGradient(tao, &G, nullptr, nullptr));
   PetscCall(VecNorm(G, NORM_1, &g1));
-  IterationRecord record;
-  record.iteration = its;
-  record.reg = c.gamma;
-  record.marginal_error = g1;
-  record.objective = -f;
-  record.step = xdiff;
-  record.inner_iterations = 0;
-  record.wall_time = wall_time() - c.t0;
   try {
-    c.result->history.push_back(record);
+    record_iteration(c, its, -f, g1, xdiff);
   } catch (...) {
     c.error = std::current_exception();
     return PETSC_ERR_LIB;
-  }
-  if (c.monitor && its % c.check_every == 0 && comm_rank(c.comm) == 0) {
-    std::printf("%8ld  sparse  error %.6e  objective %.15e  step %.3g  %.3f s\n",
-                static_cast<long>(its), g1, -f, xdiff, record.wall_time);
-    std::fflush(stdout);
   }
   return 0;
 }
@@ -232,6 +280,44 @@ Reason reason_of(TaoConvergedReason r) {
     default:
       return Reason::diverged_stalled;
   }
+}
+
+Reason reason_of(sparse::LbfgsStop stop) {
+  switch (stop) {
+    case sparse::LbfgsStop::atol:
+      return Reason::converged_atol;
+    case sparse::LbfgsStop::gatol:
+    case sparse::LbfgsStop::stationary:
+      return Reason::converged_tolerance;
+    case sparse::LbfgsStop::line_search:
+      return Reason::diverged_line_search;
+    case sparse::LbfgsStop::max_it:
+    case sparse::LbfgsStop::max_evaluations:
+      return Reason::diverged_max_it;
+    case sparse::LbfgsStop::nonfinite:
+      return Reason::diverged_nan;
+  }
+  return Reason::diverged_stalled;
+}
+
+const char* to_string(sparse::LbfgsStop stop) {
+  switch (stop) {
+    case sparse::LbfgsStop::atol:
+      return "atol";
+    case sparse::LbfgsStop::gatol:
+      return "gatol";
+    case sparse::LbfgsStop::stationary:
+      return "stationary";
+    case sparse::LbfgsStop::line_search:
+      return "line_search";
+    case sparse::LbfgsStop::max_it:
+      return "max_it";
+    case sparse::LbfgsStop::max_evaluations:
+      return "max_evaluations";
+    case sparse::LbfgsStop::nonfinite:
+      return "nonfinite";
+  }
+  return "";
 }
 
 void configure_tao(Tao tao, const SolveParams& params) {
@@ -309,6 +395,12 @@ void validate(const SparseParams& p) {
               p.k);
   PAROT_CHECK(p.formulation == "dual" || p.formulation == "semidual", InvalidArgument,
               "option -sparse_formulation must be dual or semidual, got '", p.formulation, "'");
+  PAROT_CHECK(p.optimizer == "lbfgs" || p.optimizer == "tao", InvalidArgument,
+              "option -sparse_optimizer must be lbfgs or tao, got '", p.optimizer, "'");
+  PAROT_CHECK(p.history >= 1 && p.history <= 1000, InvalidArgument,
+              "option -sparse_history must be in [1, 1000], got ", p.history);
+  PAROT_CHECK(std::isnan(p.stationarity_tol) || p.stationarity_tol >= 0, InvalidArgument,
+              "option -sparse_stationarity_tol must be >= 0, got ", p.stationarity_tol);
 }
 
 SparseSolver::SparseSolver(MPI_Comm comm, SolveParams params, SparseParams sparse)
@@ -324,6 +416,12 @@ void SparseSolver::set_from_options() {
                 sparse_.k);
   block.choice("formulation", "maximize the dual or the semi-dual", {"dual", "semidual"},
                sparse_.formulation);
+  block.choice("optimizer", "parot's L-BFGS (double-double line search) or PETSc TAO",
+               {"lbfgs", "tao"}, sparse_.optimizer);
+  block.integer("history", "L-BFGS history length of -sparse_optimizer lbfgs", sparse_.history);
+  block.real("stationarity_tol",
+             "bundle stationarity measure that counts as converged (default: -atol)",
+             sparse_.stationarity_tol);
   block.read();
   if (help_requested() && sparse_.k == 0) sparse_.k = 1;  // -help lists keys; nothing is solved
   validate(sparse_);
@@ -351,6 +449,7 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   PAROT_CHECK(sparse_.k <= N, InvalidArgument, "option -sparse_k must be <= n = ", N,
               " (the number of source points, i.e. rows of each column), got ", sparse_.k);
   const bool dual = sparse_.formulation == "dual";
+  const bool use_tao = sparse_.optimizer == "tao";
   const gindex dim = dual ? N + M : N;
   PAROT_CHECK(dim < INT_MAX / 2, InvalidArgument,
               "the sparse solver needs n + m < 2^30 (32-bit PETSc indices), got n = ", N,
@@ -440,25 +539,67 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   PAROT_PETSC_CALL(TaoSetObjectiveAndGradient(tao.get(), nullptr, form_function_gradient, &c));
   PAROT_PETSC_CALL(TaoSetConvergenceTest(tao.get(), convergence_test, &c));
   PAROT_PETSC_CALL(TaoSetMonitor(tao.get(), monitor, &c, nullptr));
-  // Always: TAO's defaults are completed by TaoSetFromOptions (the LMVM matrix, line search).
+  // Always: TAO's defaults are completed by TaoSetFromOptions (the LMVM matrix, line search);
+  // the default optimizer takes its iteration cap and gatol from there.
   PAROT_PETSC_CALL_COLLECTIVE(TaoSetFromOptions(tao.get()));
-  const PetscErrorCode code = TaoSolve(tao.get());
-  if (c.error) std::rethrow_exception(c.error);
   Reason reason = Reason::iterating;
-  if (code != 0 && c.nonfinite) {  // TAO stops with an error on Inf/NaN; the flag is replicated
-    reason = Reason::diverged_nan;
+  long its = 0;
+  if (use_tao) {
+    const PetscErrorCode code = TaoSolve(tao.get());
+    if (c.error) std::rethrow_exception(c.error);
+    if (code != 0 && c.nonfinite) {  // TAO stops with an error on Inf/NaN; the flag is replicated
+      reason = Reason::diverged_nan;
+    } else {
+      petsc::check(code, false, "TaoSolve");
+      TaoConvergedReason tr;
+      PAROT_PETSC_CALL(TaoGetConvergedReason(tao.get(), &tr));
+      reason = reason_of(tr);
+      result.extra_text["tao_reason"] = TaoConvergedReasons[tr];
+    }
+    PetscInt tao_its = 0;
+    PAROT_PETSC_CALL(TaoGetIterationNumber(tao.get(), &tao_its));
+    its = tao_its;
+    TaoType tao_type = nullptr;
+    PAROT_PETSC_CALL(TaoGetType(tao.get(), &tao_type));
+    result.extra_text["tao_type"] = tao_type ? tao_type : "";
   } else {
-    petsc::check(code, false, "TaoSolve");
-    TaoConvergedReason tr;
-    PAROT_PETSC_CALL(TaoGetConvergedReason(tao.get(), &tr));
-    reason = reason_of(tr);
-    result.extra_text["tao_reason"] = TaoConvergedReasons[tr];
+    PetscInt tao_max_it = 0;
+    PetscReal gatol = 0, grtol = 0, gttol = 0;
+    PAROT_PETSC_CALL(TaoGetMaximumIterations(tao.get(), &tao_max_it));
+    PAROT_PETSC_CALL(TaoGetTolerances(tao.get(), &gatol, &grtol, &gttol));
+    sparse::LbfgsParams lp;
+    lp.max_it = tao_max_it;
+    lp.max_evaluations = 50 * lp.max_it + 100;
+    lp.history = static_cast<int>(sparse_.history);
+    lp.atol = params_.atol;
+    lp.gatol = gatol;
+    lp.stationarity_tol =
+        std::isnan(sparse_.stationarity_tol) ? params_.atol : sparse_.stationarity_tol;
+    std::vector<double> x(static_cast<std::size_t>(dim));
+    {
+      petsc::VecArray zz(z.get());
+      std::copy(zz.data(), zz.data() + dim, x.begin());
+    }
+    sparse::LbfgsStats stats;
+    const auto eval = [&c](const double* xx, DoubleDouble& F, double* g) {
+      return evaluate(c, xx, F, g);
+    };
+    const auto on_step = [&c](long it, const DoubleDouble& F, const std::vector<double>& g,
+                              double step) {
+      record_iteration(c, it, -F.value(), sparse::detail::norm1(g), step);
+    };
+    const sparse::LbfgsStop stop = sparse::lbfgs_minimize(x, eval, on_step, lp, stats);
+    {
+      petsc::VecArray zz(z.get());
+      std::copy(x.begin(), x.end(), zz.data());
+    }
+    its = stats.iterations;
+    reason = reason_of(stop);
+    result.extra_text["optimizer_stop"] = to_string(stop);
+    result.extra["restarts"] = static_cast<double>(stats.restarts);
+    result.extra["bundle_steps"] = static_cast<double>(stats.bundle_steps);
+    if (!std::isnan(stats.stationarity)) result.extra["stationarity"] = stats.stationarity;
   }
-  PetscInt its = 0;
-  PAROT_PETSC_CALL(TaoGetIterationNumber(tao.get(), &its));
-  TaoType tao_type = nullptr;
-  PAROT_PETSC_CALL(TaoGetType(tao.get(), &tao_type));
-  result.extra_text["tao_type"] = tao_type ? tao_type : "";
 
   // Plan recovery at the final point, with ⟨C, T⟩, marginals and g: one reduction.
   std::vector<double> zc(static_cast<std::size_t>(dim));

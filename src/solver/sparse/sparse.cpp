@@ -22,6 +22,7 @@
 #include "petsc/petsc_call.hpp"
 #include "petsc/petsc_ptr.hpp"
 #include "solver/sparse/lbfgs.hpp"
+#include "solver/sparse/restricted_qp.hpp"
 
 namespace parot {
 
@@ -399,6 +400,14 @@ void validate(const SparseParams& p) {
               "option -sparse_optimizer must be lbfgs or tao, got '", p.optimizer, "'");
   PAROT_CHECK(p.history >= 1 && p.history <= 1000, InvalidArgument,
               "option -sparse_history must be in [1, 1000], got ", p.history);
+  PAROT_CHECK(p.plan == "recovered" || p.plan == "feasible", InvalidArgument,
+              "option -sparse_plan must be recovered or feasible, got '", p.plan, "'");
+  PAROT_CHECK(p.feasible_tol > 0, InvalidArgument, "option -sparse_feasible_tol must be > 0, got ",
+              p.feasible_tol);
+  PAROT_CHECK(p.support_rounds >= 1, InvalidArgument,
+              "option -sparse_support_rounds must be >= 1, got ", p.support_rounds);
+  PAROT_CHECK(p.gap_rtol >= 0, InvalidArgument, "option -sparse_gap_rtol must be >= 0, got ",
+              p.gap_rtol);
   PAROT_CHECK(std::isnan(p.stationarity_tol) || p.stationarity_tol >= 0, InvalidArgument,
               "option -sparse_stationarity_tol must be >= 0, got ", p.stationarity_tol);
 }
@@ -419,6 +428,14 @@ void SparseSolver::set_from_options() {
   block.choice("optimizer", "parot's L-BFGS (double-double line search) or PETSc TAO",
                {"lbfgs", "tao"}, sparse_.optimizer);
   block.integer("history", "L-BFGS history length of -sparse_optimizer lbfgs", sparse_.history);
+  block.choice("plan", "the plan written: recovered from the dual, or the feasible one",
+               {"recovered", "feasible"}, sparse_.plan);
+  block.real("feasible_tol", "marginal L1 error the feasible plan must reach",
+             sparse_.feasible_tol);
+  block.integer("support_rounds",
+                "rounds of the restricted problem on the top-k support of the current point",
+                sparse_.support_rounds);
+  block.real("gap_rtol", "a certified relative gap that counts as converged", sparse_.gap_rtol);
   block.real("stationarity_tol",
              "bundle stationarity measure that counts as converged (default: -atol)",
              sparse_.stationarity_tol);
@@ -615,42 +632,167 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   DoubleDouble* scal = gpot + M;  // cost, objective part, mass, non-zeros
   double max_nnz = 0;
   SparsePlan& plan = result.plan;
-  for (lindex jl = 0; jl < mr; ++jl) {
-    const gindex j = cols.begin() + jl;
-    lindex nnz = 0;
-    double g_j = 0;
-    kernels::add(scal[1], plan_column(c, jl, zc.data(), nnz, g_j));
-    gpot[j] = DoubleDouble{g_j, 0.0};
-    max_nnz = std::max(max_nnz, static_cast<double>(nnz));
-    for (lindex q = 0; q < nnz; ++q) {
-      const lindex i = c.idx[q];
-      const double t = c.val[q];
-      kernels::add(row[i], t);
-      kernels::add(col[j], t);
-      kernels::add(scal[0], t * ct[static_cast<std::size_t>(jl * N + i)]);
-      kernels::add(scal[2], t);
-      kernels::add(scal[3], 1.0);
-      if (t > threshold) {
-        plan.row.push_back(i);
-        plan.col.push_back(j);
-        plan.value.push_back(t);
+  const auto recover = [&]() {
+    std::fill(sums.begin(), sums.end(), DoubleDouble{});
+    plan = SparsePlan{};
+    max_nnz = 0;
+    for (lindex jl = 0; jl < mr; ++jl) {
+      const gindex j = cols.begin() + jl;
+      lindex nnz = 0;
+      double g_j = 0;
+      kernels::add(scal[1], plan_column(c, jl, zc.data(), nnz, g_j));
+      gpot[j] = DoubleDouble{g_j, 0.0};
+      max_nnz = std::max(max_nnz, static_cast<double>(nnz));
+      for (lindex q = 0; q < nnz; ++q) {
+        const lindex i = c.idx[q];
+        const double t = c.val[q];
+        kernels::add(row[i], t);
+        kernels::add(col[j], t);
+        kernels::add(scal[0], t * ct[static_cast<std::size_t>(jl * N + i)]);
+        kernels::add(scal[2], t);
+        kernels::add(scal[3], 1.0);
+        if (t > threshold) {
+          plan.row.push_back(i);
+          plan.col.push_back(j);
+          plan.value.push_back(t);
+        }
       }
     }
+    dd.allreduce(sums, comm);
+    max_nnz = allreduce_max(comm, max_nnz);
+  };
+  recover();
+  std::vector<double> grad(static_cast<std::size_t>(dim));
+  DoubleDouble F_final;
+  evaluate(c, zc.data(), F_final, grad.data());
+
+  // The feasible k-sparse plan: quadratic OT restricted to the top k entries of every column
+  // at the final point (restricted_qp.hpp), started from (α, β). Its primal cost is an upper
+  // bound, the (semi-)dual value a lower bound. When the restricted dual's maximizer is a
+  // better point of the sparse objective too (always so when the support holds every entry
+  // that could be selected, e.g. k = n), it becomes the final point.
+  bool feasible_used = false;
+  double feasible_src = 0, feasible_tgt = 0, feasible_cost = 0;
+  if (params_.max_it > 0) {
+    sparse::RestrictedQpParams qp_params;
+    qp_params.tol = sparse_.feasible_tol;
+    const auto reduce = [&dd, comm](std::vector<DoubleDouble>& v) { dd.allreduce(v, comm); };
+    sparse::RestrictedQpResult best;
+    SparsePlan best_plan;
+    bool have = false;
+    long newton = 0, cg = 0, adopted = 0;
+    for (long round = 0; round < sparse_.support_rounds; ++round) {
+      sparse::Support support;
+      support.ptr.reserve(static_cast<std::size_t>(mr) + 1);
+      std::vector<lindex> order(static_cast<std::size_t>(N));
+      std::vector<double> sj(static_cast<std::size_t>(N));
+      for (lindex jl = 0; jl < mr; ++jl) {
+        const double* cj = ct.data() + static_cast<std::size_t>(jl * N);
+        for (lindex i = 0; i < N; ++i) {
+          sj[static_cast<std::size_t>(i)] = zc[static_cast<std::size_t>(i)] - cj[i];
+          order[static_cast<std::size_t>(i)] = i;
+        }
+        const lindex kk = kernels::select_top_k(sj.data(), order.data(), N, sparse_.k, false);
+        std::sort(order.begin(), order.begin() + kk);
+        for (lindex q = 0; q < kk; ++q) {
+          support.row.push_back(order[static_cast<std::size_t>(q)]);
+          support.cost.push_back(cj[order[static_cast<std::size_t>(q)]]);
+        }
+        support.ptr.push_back(support.row.size());
+      }
+      std::vector<double> xq(static_cast<std::size_t>(N + M));
+      std::copy(zc.begin(), zc.begin() + N, xq.begin());
+      {  // β: the dual's, or the semi-dual's −γ b_j τ_j; an empty column starts inactive
+        std::vector<double> beta(static_cast<std::size_t>(M), 0.0);
+        for (lindex jl = 0; jl < mr; ++jl) {
+          const gindex j = cols.begin() + jl;
+          double v = gpot[j].value();
+          if (!dual && !(b[j] > 0)) {
+            v = std::numeric_limits<double>::infinity();
+            for (std::size_t e = support.ptr[static_cast<std::size_t>(jl)];
+                 e < support.ptr[static_cast<std::size_t>(jl) + 1]; ++e)
+              v = std::min(v, support.cost[e] - zc[static_cast<std::size_t>(support.row[e])]);
+            if (!std::isfinite(v)) v = 0;
+          }
+          beta[static_cast<std::size_t>(j)] = v;
+        }
+        // Each rank set its own columns: a sum gathers them (exact, one term per entry).
+        MPI_Allreduce(MPI_IN_PLACE, beta.data(), static_cast<int>(M), MPI_DOUBLE, MPI_SUM, comm);
+        std::copy(beta.begin(), beta.end(), xq.begin() + N);
+      }
+      SparsePlan feasible;
+      const auto emit = [&](lindex jl, lindex i, double t) {
+        if (t > threshold) {
+          feasible.row.push_back(i);
+          feasible.col.push_back(cols.begin() + jl);
+          feasible.value.push_back(t);
+        }
+      };
+      const sparse::RestrictedQpResult qp = sparse::solve_restricted_qp(
+          support, a, b, gamma, N, M, cols.begin(), mr, xq, reduce, emit, qp_params);
+      newton += qp.newton_iterations;
+      cg += qp.cg_iterations;
+      const bool better = !have || (qp.reached && !best.reached) ||
+                          (qp.reached && qp.primal < best.primal) ||
+                          (!qp.reached && !best.reached && qp.marginal_error < best.marginal_error);
+      if (better) {
+        best = qp;
+        best_plan = std::move(feasible);
+        have = true;
+      }
+      // Adopt the restricted maximizer if it is a better point of the sparse objective (always
+      // so when the support holds every entry that could be selected, e.g. k = n); then the
+      // next round restricts to its own top-k support.
+      std::vector<double> cand(xq.begin(), xq.begin() + dim);
+      DoubleDouble F_cand;
+      if (!evaluate(c, cand.data(), F_cand, grad.data()) ||
+          !(kernels::sub(F_cand, F_final).value() < 0))
+        break;
+      zc = cand;
+      F_final = F_cand;
+      recover();
+      ++adopted;
+    }
+    evaluate(c, zc.data(), F_final, grad.data());
+    result.extra["support_rounds_adopted"] = static_cast<double>(adopted);
+    result.extra["feasible_newton_iterations"] = static_cast<double>(newton);
+    result.extra["feasible_cg_iterations"] = static_cast<double>(cg);
+    result.extra["feasible_marginal_error"] = best.marginal_error;
+    result.extra["feasible_source_marginal_error"] = best.source_error;
+    result.extra["feasible_target_marginal_error"] = best.target_error;
+    result.extra["feasible_transport_cost"] = best.transport;
+    result.extra["feasible_primal_objective"] = best.primal;
+    result.extra_text["feasible_plan"] =
+        best.reached ? "reached" : "not reached: the support may admit no feasible plan";
+    if (best.reached) {
+      result.has_bounds = true;
+      result.bounds.lower = -F_final.value();
+      result.bounds.upper = best.primal;
+      result.bounds.rounded_source_error = best.source_error;
+      result.bounds.rounded_target_error = best.target_error;
+      // A closed interval certifies that the (semi-)dual reached its maximum.
+      if (!converged(reason) && result.bounds.upper - result.bounds.lower <=
+                                    sparse_.gap_rtol * std::abs(result.bounds.upper))
+        reason = Reason::converged_rtol;
+    }
+    if (sparse_.plan == "feasible") {
+      plan = std::move(best_plan);
+      feasible_used = true;
+      feasible_src = best.source_error;
+      feasible_tgt = best.target_error;
+      feasible_cost = best.transport;
+    }
   }
-  dd.allreduce(sums, comm);
-  max_nnz = allreduce_max(comm, max_nnz);
-  double src = 0, tgt = 0, src_max = 0, tgt_max = 0, lin = 0;
+  double src = 0, tgt = 0, src_max = 0, tgt_max = 0;
   for (gindex i = 0; i < N; ++i) {
     const double e = std::abs(row[i].value() - a[i]);
     src += e;
     src_max = std::max(src_max, e);
-    lin += a[i] * zc[static_cast<std::size_t>(i)];
   }
   for (gindex j = 0; j < M; ++j) {
     const double e = std::abs(col[j].value() - b[j]);
     tgt += e;
     tgt_max = std::max(tgt_max, e);
-    if (dual) lin += b[j] * zc[static_cast<std::size_t>(N + j)];
   }
 
   solution.f.resize(nl);
@@ -663,7 +805,14 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   result.reason = reason;
   result.iterations = its;
   result.transport_cost = scal[0].value();
-  result.objective = lin - scal[1].value();
+  if (feasible_used) {  // -sparse_plan feasible: the reported plan is the feasible one
+    result.extra["recovered_transport_cost"] = scal[0].value();
+    result.extra["recovered_marginal_error"] = src + tgt;
+    result.transport_cost = feasible_cost;
+    src = feasible_src;
+    tgt = feasible_tgt;
+  }
+  result.objective = -F_final.value();
   result.plan_mass = scal[2].value();
   result.source_marginal_error = src;
   result.target_marginal_error = tgt;

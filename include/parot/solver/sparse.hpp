@@ -38,10 +38,13 @@ struct SparseParams {
   std::string optimizer = "lbfgs";  ///< lbfgs (parot's) or tao
   long history = 10;                ///< L-BFGS pairs kept (lbfgs)
   double stationarity_tol = std::numeric_limits<double>::quiet_NaN();  ///< NaN: atol
-  std::string plan = "recovered";  ///< the plan in the result: recovered or feasible
-  double feasible_tol = 1e-10;     ///< marginal L1 error the feasible plan must reach
-  long support_rounds = 5;         ///< restricted problems solved on successive supports
-  double gap_rtol = 1e-12;         ///< (upper − lower)/|upper| that counts as converged
+  std::string plan = "recovered";       ///< the plan in the result: recovered or feasible
+  double feasible_tol = 1e-10;          ///< marginal L1 error the feasible plan must reach
+  long support_rounds = 5;              ///< restricted problems solved on successive supports
+  double gap_rtol = 1e-12;              ///< (upper − lower)/|upper| that counts as converged
+  double tie_width = 1e-3;              ///< largest ε of the ε-subgradient steps / largest cost
+  std::string dual_start = "semidual";  ///< dual, k < n: start from the semi-dual's maximizer
+  double newton_switch = 0;  ///< k >= n, dual: L-BFGS to this error, then Newton (0: off)
 };
 
 /// Checks value ranges that do not depend on the problem. @notcollective @throws InvalidArgument

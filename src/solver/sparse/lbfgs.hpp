@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // L-BFGS for piecewise-quadratic (possibly nonsmooth) objectives known to double-double
-// precision: weak Wolfe line search (Lewis & Overton 2013), restarts, gradient-bundle steps.
+// precision: weak Wolfe line search (Lewis & Overton 2013), restarts, ε-subgradient steps at kinks.
 #pragma once
 
 #include <algorithm>
@@ -36,14 +36,15 @@ struct LbfgsParams {
   double stationarity_tol = 0;  ///< `stationary` vs `line_search` at a line-search failure
   double c1 = 1e-4, c2 = 0.9;   ///< weak Wolfe constants
   int max_line_search = 60;     ///< evaluations per line search
-  int bundle_size = 12;         ///< gradients kept for the bundle (min-norm) measure
+  long mix_every = 0;  ///< also try an ε-subgradient step every mix_every iterations (0: never)
+  double eps_min = 1e-12, eps_max = 1e-3;  ///< tie widths ε of the ε-subgradient steps
 };
 
 struct LbfgsStats {
   long iterations = 0;
   long evaluations = 0;
   long restarts = 0;      ///< memory resets after a failed line search
-  long bundle_steps = 0;  ///< accepted steps along the bundle direction
+  long bundle_steps = 0;  ///< accepted ε-subgradient steps
   double stationarity = std::numeric_limits<double>::quiet_NaN();  ///< see Lbfgs::minimize
 };
 
@@ -64,39 +65,6 @@ inline double norm1(const std::vector<double>& x) {
   return s;
 }
 
-// min_λ ‖Σ λ_i g_i‖² over the simplex, from the Gram matrix G (q × q, row-major): projected
-// gradient with a fixed iteration count (q is small). Returns λ.
-inline std::vector<double> min_norm_weights(const std::vector<double>& G, int q) {
-  std::vector<double> lam(static_cast<std::size_t>(q), 1.0 / q), grad(lam.size()), u(lam.size());
-  double L = 0;
-  for (int i = 0; i < q; ++i)
-    L = std::max(L, G[static_cast<std::size_t>(i * q + i)]);
-  L = 2 * q * std::max(L, 1e-300);
-  for (int it = 0; it < 3000; ++it) {
-    for (int i = 0; i < q; ++i) {
-      double s = 0;
-      for (int j = 0; j < q; ++j)
-        s += G[static_cast<std::size_t>(i * q + j)] * lam[static_cast<std::size_t>(j)];
-      grad[static_cast<std::size_t>(i)] = 2 * s;
-    }
-    for (int i = 0; i < q; ++i)
-      u[static_cast<std::size_t>(i)] =
-          lam[static_cast<std::size_t>(i)] - grad[static_cast<std::size_t>(i)] / L;
-    // Euclidean projection onto the simplex (sort-based).
-    std::vector<double> w = u;
-    std::sort(w.begin(), w.end(), [](double x, double y) { return x > y; });
-    double sum = 0, tau = 0;
-    for (int r = 0; r < q; ++r) {
-      sum += w[static_cast<std::size_t>(r)];
-      const double t = (sum - 1.0) / (r + 1);
-      if (w[static_cast<std::size_t>(r)] - t > 0) tau = t;
-    }
-    for (int i = 0; i < q; ++i)
-      lam[static_cast<std::size_t>(i)] = std::max(u[static_cast<std::size_t>(i)] - tau, 0.0);
-  }
-  return lam;
-}
-
 }  // namespace detail
 
 /// Minimizes F over R^dim. `eval(x, F, g)` returns false when F is not finite; F is a
@@ -106,21 +74,19 @@ inline std::vector<double> min_norm_weights(const std::vector<double>& G, int q)
 ///
 /// Each iteration: the L-BFGS direction (two-loop recursion, H0 = sᵀy/yᵀy), a weak Wolfe line
 /// search by bracketing and bisection (Armijo in double-double). When it fails, the memory is
-/// reset and the steepest-descent direction is tried; when that fails too, the gradients at the
-/// current point and at the nearest trial points of the failed searches form a bundle, and the
-/// negative of its min-norm convex combination ḡ is tried (a gradient-sampling step for kinks).
-/// When all three fail, no decrease is visible at double-double precision near x: the optimizer
-/// stops and reports the bundle measure ‖ḡ‖₁ in stats.stationarity (`stationary` if it is <=
-/// stationarity_tol, else `line_search`).
-template <class Eval, class Monitor>
-LbfgsStop lbfgs_minimize(std::vector<double>& x, Eval&& eval, Monitor&& monitor,
+/// reset and the steepest-descent direction is tried; when that fails too, x sits at a kink:
+/// `mix(x, g, ε, r)` returns in r the smallest (min-norm) element of an ε-subdifferential at x
+/// and its L1 norm (the stationarity measure, stats.stationarity); for ε = eps_min, 10 eps_min,
+/// … eps_max the direction −r is tried. The optimizer stops as `stationary` once the measure is
+/// <= stationarity_tol, as `line_search` when no direction descends.
+template <class Eval, class Monitor, class Mix>
+LbfgsStop lbfgs_minimize(std::vector<double>& x, Eval&& eval, Monitor&& monitor, Mix&& mix,
                          const LbfgsParams& p, LbfgsStats& stats) {
   using detail::dot;
   const std::size_t dim = x.size();
   std::vector<double> g(dim), d(dim), xt(dim), gt(dim), q(dim);
   std::vector<std::vector<double>> S, Y;
   std::vector<double> rho;
-  std::vector<std::vector<double>> bundle;  // gradients near x (cleared at every accepted step)
   DoubleDouble F;
   ++stats.evaluations;
   if (!eval(x.data(), F, g.data())) return LbfgsStop::nonfinite;
@@ -169,10 +135,6 @@ LbfgsStop lbfgs_minimize(std::vector<double>& x, Eval&& eval, Monitor&& monitor,
         best_F = Ft;
         best_g = gt;
       }
-      if (finite && decrease >= 0) {  // a trial point near x that did not decrease: a kink
-        bundle.push_back(gt);
-        if (static_cast<int>(bundle.size()) > p.bundle_size) bundle.erase(bundle.begin());
-      }
       t = std::isinf(hi) ? 2 * t : 0.5 * (lo + hi);
       if (!std::isinf(hi) && hi - lo <= 1e-15 * hi) break;
     }
@@ -186,26 +148,8 @@ LbfgsStop lbfgs_minimize(std::vector<double>& x, Eval&& eval, Monitor&& monitor,
     return 0.0;
   };
 
-  // The bundle's min-norm combination ḡ (into q); returns ‖ḡ‖₁.
-  const auto bundle_direction = [&]() {
-    std::vector<const std::vector<double>*> all{&g};
-    for (const auto& b : bundle)
-      all.push_back(&b);
-    const int nq = static_cast<int>(all.size());
-    std::vector<double> G(static_cast<std::size_t>(nq * nq));
-    for (int i = 0; i < nq; ++i)
-      for (int j = 0; j <= i; ++j)
-        G[static_cast<std::size_t>(i * nq + j)] = G[static_cast<std::size_t>(j * nq + i)] =
-            dot(*all[static_cast<std::size_t>(i)], *all[static_cast<std::size_t>(j)]);
-    const std::vector<double> lam = detail::min_norm_weights(G, nq);
-    std::fill(q.begin(), q.end(), 0.0);
-    for (int i = 0; i < nq; ++i)
-      for (std::size_t e = 0; e < dim; ++e)
-        q[e] += lam[static_cast<std::size_t>(i)] * (*all[static_cast<std::size_t>(i)])[e];
-    return detail::norm1(q);
-  };
-
-  int mode = 0;  // 0: L-BFGS, 1: steepest descent after a reset, 2: bundle direction
+  int mode = 0;           // 0: L-BFGS, 1: steepest descent after a reset, 2: ε-subgradient
+  bool periodic = false;  // mode 2 entered by the schedule (every mix_every iterations)
   while (true) {
     if (stats.iterations >= p.max_it) return LbfgsStop::max_it;
     if (stats.evaluations >= p.max_evaluations) return LbfgsStop::max_evaluations;
@@ -230,12 +174,46 @@ LbfgsStop lbfgs_minimize(std::vector<double>& x, Eval&& eval, Monitor&& monitor,
       for (std::size_t e = 0; e < dim; ++e)
         d[e] = -q[e];
     } else if (mode == 2) {
-      const double measure = bundle_direction();
-      stats.stationarity = measure;
-      if (!(measure > 0)) return LbfgsStop::stationary;
-      for (std::size_t e = 0; e < dim; ++e)
-        d[e] = -q[e];
-      t0 = 1.0 / std::max(std::sqrt(dot(d, d)), 1e-300) * std::min(1.0, std::sqrt(dot(d, d)));
+      // ε-subgradient step: the min-norm mixture residual of the near-tied selections, for
+      // growing ε; the first direction that descends is taken.
+      bool moved = false;
+      for (double eps = p.eps_min; eps <= p.eps_max * 1.000001; eps *= 10) {
+        const double measure = mix(x, g, eps, q);
+        if (eps == p.eps_min || measure < stats.stationarity) stats.stationarity = measure;
+        if (measure <= p.stationarity_tol) return LbfgsStop::stationary;
+        if (periodic && measure > 0.5 * detail::norm1(g)) continue;  // no kink worth a step
+        for (std::size_t e = 0; e < dim; ++e)
+          d[e] = -q[e];
+        const double dgm = dot(g, d);
+        if (!(dgm < 0)) continue;
+        const double dn = std::sqrt(dot(d, d));
+        const std::vector<double> x_old = x, g_old = g;
+        if (line_search(std::min(1.0, 1.0 / std::max(dn, 1e-300)), dgm) > 0) {
+          moved = true;
+          break;
+        }
+      }
+      if (!moved && periodic) {  // a scheduled check: carry on with L-BFGS
+        periodic = false;
+        mode = 0;
+        continue;
+      }
+      if (!moved) {
+        return stats.stationarity <= p.stationarity_tol ? LbfgsStop::stationary
+                                                        : LbfgsStop::line_search;
+      }
+      ++stats.bundle_steps;
+      ++stats.iterations;
+      if (!periodic) {
+        S.clear();
+        Y.clear();
+        rho.clear();
+      }
+      periodic = false;
+      mode = 0;
+      monitor(stats.iterations, F, g, 0.0);
+      if (converged(why)) return why;
+      continue;
     } else {
       S.clear();
       Y.clear();
@@ -274,9 +252,7 @@ LbfgsStop lbfgs_minimize(std::vector<double>& x, Eval&& eval, Monitor&& monitor,
       }
       continue;
     }
-    if (mode == 2) ++stats.bundle_steps;
     ++stats.iterations;
-    bundle.clear();
     // Memory update (skipped unless the curvature sᵀy is safely positive).
     std::vector<double> s(dim), y(dim);
     for (std::size_t e = 0; e < dim; ++e) {
@@ -297,6 +273,10 @@ LbfgsStop lbfgs_minimize(std::vector<double>& x, Eval&& eval, Monitor&& monitor,
     mode = 0;
     monitor(stats.iterations, F, g, step);
     if (converged(why)) return why;
+    if (p.mix_every > 0 && stats.iterations % p.mix_every == 0) {
+      mode = 2;
+      periodic = true;
+    }
   }
 }
 

@@ -42,11 +42,11 @@ struct RestrictedQpResult {
 /// piecewise quadratic, C¹). Semismooth Newton: the generalized Hessian (1/γ) Σ over the active
 /// entries of (e_i + e_{n+j})(e_i + e_{n+j})ᵀ plus μ I, μ = min(1e-2, ‖g‖₁)/γ (a
 /// Levenberg–Marquardt shift that also handles the null direction (1, −1) and empty rows), solved
-/// by CG; Armijo backtracking on the objective in double-double. x = (α, β) (n + m, replicated)
-/// is the start and the result. `reduce(v)` sums a vector of double-doubles over the ranks in
-/// place (a replicated result; the caller's collective). The support is infeasible when the dual
-/// is unbounded: then the Newton iterations run out and `reached` is false.
-/// T_ij = [α_i + β_j − C_ij]₊ / γ on the support; `emit(jl, i, t)` receives the final plan.
+/// by Jacobi-preconditioned CG; Armijo backtracking on the objective in double-double. x = (α, β)
+/// (n + m, replicated) is the start and the result. `reduce(v)` sums a vector of double-doubles
+/// over the ranks in place (a replicated result; the caller's collective). The support is
+/// infeasible when the dual is unbounded: then the Newton iterations run out and `reached` is
+/// false. T_ij = [α_i + β_j − C_ij]₊ / γ on the support; `emit(jl, i, t)` receives the final plan.
 template <class Reduce, class Emit>
 RestrictedQpResult solve_restricted_qp(const Support& support, const Vector& a, const Vector& b,
                                        double gamma, lindex n, lindex m, lindex jb, lindex mr,
@@ -146,29 +146,48 @@ RestrictedQpResult solve_restricted_qp(const Support& support, const Vector& a, 
   if (!eval(x, F, g, active, nullptr, nullptr)) return out;
   std::vector<double> best_x = x;
   double best_err = norm1(g, 0, dim);
-  std::vector<double> r(dim), pdir(dim), ap(dim);
+  std::vector<double> r(dim), pdir(dim), ap(dim), zp(dim), diag(dim);
   for (long it = 0; it < p.max_newton && best_err > p.tol; ++it) {
     const double g1 = norm1(g, 0, dim);
     const double mu = std::max(std::min(1e-2, g1), 1e-14) * inv;
-    // CG on (H + μI) d = g, from d = 0.
+    // Jacobi-preconditioned CG on (H + μI) d = g, from d = 0. The diagonal of H: the active
+    // counts of the row or column, over γ.
+    std::fill(hv.begin(), hv.end(), DoubleDouble{});
+    for (lindex jl = 0; jl < mr; ++jl) {
+      double count = 0;
+      for (std::size_t e = support.ptr[static_cast<std::size_t>(jl)];
+           e < support.ptr[static_cast<std::size_t>(jl) + 1]; ++e)
+        if (active[e]) {
+          kernels::add(hv[static_cast<std::size_t>(support.row[e])], 1.0);
+          count += 1;
+        }
+      hv[static_cast<std::size_t>(n + jb + jl)] = DoubleDouble{count, 0.0};
+    }
+    reduce(hv);
+    for (std::size_t q = 0; q < dim; ++q)
+      diag[q] = hv[q].value() * inv + mu;
     std::fill(d.begin(), d.end(), 0.0);
     r = g;
-    pdir = r;
-    double rr = dot(r, r);
-    const double stop = std::min(0.1, std::sqrt(std::sqrt(rr))) * std::sqrt(rr);
-    for (long c = 0; c < p.max_cg && std::sqrt(rr) > stop; ++c) {
+    for (std::size_t q = 0; q < dim; ++q)
+      zp[q] = r[q] / diag[q];
+    pdir = zp;
+    double rz = dot(r, zp);
+    const double r0 = std::sqrt(dot(r, r));
+    const double stop = std::min(0.1, std::sqrt(r0)) * r0;
+    for (long c = 0; c < p.max_cg && std::sqrt(dot(r, r)) > stop; ++c) {
       hessian(pdir, ap, mu);
       const double pap = dot(pdir, ap);
       if (!(pap > 0)) break;
-      const double alpha = rr / pap;
+      const double alpha = rz / pap;
       for (std::size_t q = 0; q < dim; ++q) {
         d[q] += alpha * pdir[q];
         r[q] -= alpha * ap[q];
+        zp[q] = r[q] / diag[q];
       }
-      const double rr_new = dot(r, r);
+      const double rz_new = dot(r, zp);
       for (std::size_t q = 0; q < dim; ++q)
-        pdir[q] = r[q] + rr_new / rr * pdir[q];
-      rr = rr_new;
+        pdir[q] = zp[q] + rz_new / rz * pdir[q];
+      rz = rz_new;
       ++out.cg_iterations;
     }
     const double slope = dot(g, d);  // > 0: an ascent direction of D

@@ -188,6 +188,78 @@ bool evaluate(Context& c, const double* x, DoubleDouble& F, double* g) {
   return finite;
 }
 
+// The stationarity measure of the nonsmooth objective at x and its minimizing element r. A column
+// whose k-th selected entry p and best unselected entry q are ε-tied (s_p − s_q <= ε, s = α
+// (+ β_j) − C_{:,j}) has two selections within ε of x: its plan moves the mass t_p of p to q (for
+// the semi-dual the projection of the swapped values is the same with p and q exchanged). The
+// ε-subdifferential of −D (−S) holds g + Σ_j λ_j t_pj (e_q − e_p), λ ∈ [0, 1]^J: the marginal
+// residual of a plan mixing the two selections of every tied column, a plan of the convexified
+// problem. r minimizes its Euclidean norm (coordinate descent in global column order, the same
+// on every rank); ‖r‖₁ (the mixture's marginal L1 error) is returned. 0 at a maximizer.
+double mixture_residual(Context& c, const std::vector<double>& x, const std::vector<double>& g,
+                        double eps, std::vector<double>& r) {
+  std::vector<double> ties;  // (p, q, t_p) per tied local column, column order
+  const lindex n = c.n;
+  for (lindex jl = 0; jl < c.mr; ++jl) {
+    lindex nnz = 0;
+    double g_j = 0;
+    plan_column(c, jl, x.data(), nnz, g_j);
+    if (nnz < c.k || nnz >= n) continue;  // no selection boundary among positive entries
+    const double* s = c.s.data();         // the column's s, as plan_column left it
+    lindex p = -1, q = -1;
+    double tp = 0;
+    for (lindex e = 0; e < nnz; ++e)
+      if (p < 0 || s[c.idx[e]] < s[p]) {
+        p = c.idx[e];
+        tp = c.val[e];
+      }
+    lindex e = 0;
+    for (lindex i = 0; i < n; ++i) {
+      if (e < nnz && c.idx[e] == i) {
+        ++e;
+        continue;
+      }
+      if (q < 0 || s[i] > s[q]) q = i;
+    }
+    if (q < 0 || !(s[p] - s[q] <= eps) || !(tp > 0)) continue;
+    if (c.dual && !(s[q] > 0)) continue;
+    ties.push_back(static_cast<double>(p));
+    ties.push_back(static_cast<double>(q));
+    ties.push_back(tp);
+  }
+  const int P = comm_size(c.comm);
+  const int local = static_cast<int>(ties.size());
+  std::vector<int> count(static_cast<std::size_t>(P)), displ(static_cast<std::size_t>(P));
+  MPI_Allgather(&local, 1, MPI_INT, count.data(), 1, MPI_INT, c.comm);
+  int total = 0;
+  for (int q = 0; q < P; ++q) {
+    displ[static_cast<std::size_t>(q)] = total;
+    total += count[static_cast<std::size_t>(q)];
+  }
+  std::vector<double> all(static_cast<std::size_t>(total));
+  MPI_Allgatherv(ties.data(), local, MPI_DOUBLE, all.data(), count.data(), displ.data(), MPI_DOUBLE,
+                 c.comm);
+  r = g;
+  const std::size_t J = all.size() / 3;
+  std::vector<double> lambda(J, 0.0);
+  for (int sweep = 0; sweep < 200; ++sweep) {
+    double change = 0;
+    for (std::size_t t = 0; t < J; ++t) {
+      const auto p = static_cast<std::size_t>(all[3 * t]);
+      const auto q = static_cast<std::size_t>(all[3 * t + 1]);
+      const double tp = all[3 * t + 2];
+      const double l = std::clamp(lambda[t] - (r[q] - r[p]) / (2 * tp), 0.0, 1.0);
+      const double delta = (l - lambda[t]) * tp;
+      r[q] += delta;
+      r[p] -= delta;
+      change = std::max(change, std::abs(delta));
+      lambda[t] = l;
+    }
+    if (change <= 1e-17) break;
+  }
+  return sparse::detail::norm1(r);
+}
+
 // The TAO callback (-sparse_optimizer tao): −D and −∇D (or −S, −∇S) as doubles.
 PetscErrorCode form_function_gradient(Tao, Vec X, PetscReal* f, Vec G, void* ptr) {
   auto& c = *static_cast<Context*>(ptr);
@@ -408,6 +480,10 @@ void validate(const SparseParams& p) {
               "option -sparse_support_rounds must be >= 1, got ", p.support_rounds);
   PAROT_CHECK(p.gap_rtol >= 0, InvalidArgument, "option -sparse_gap_rtol must be >= 0, got ",
               p.gap_rtol);
+  PAROT_CHECK(p.tie_width > 0, InvalidArgument, "option -sparse_tie_width must be > 0, got ",
+              p.tie_width);
+  PAROT_CHECK(p.dual_start == "zero" || p.dual_start == "semidual", InvalidArgument,
+              "option -sparse_dual_start must be zero or semidual, got '", p.dual_start, "'");
   PAROT_CHECK(std::isnan(p.stationarity_tol) || p.stationarity_tol >= 0, InvalidArgument,
               "option -sparse_stationarity_tol must be >= 0, got ", p.stationarity_tol);
 }
@@ -436,6 +512,14 @@ void SparseSolver::set_from_options() {
                 "rounds of the restricted problem on the top-k support of the current point",
                 sparse_.support_rounds);
   block.real("gap_rtol", "a certified relative gap that counts as converged", sparse_.gap_rtol);
+  block.real("tie_width",
+             "largest tie width of the ε-subgradient steps, relative to the largest cost",
+             sparse_.tie_width);
+  block.real("newton_switch",
+             "k >= n (dual): L-BFGS down to this marginal error, then semismooth Newton",
+             sparse_.newton_switch);
+  block.choice("dual_start", "the dual's start for k < n: zero or the semi-dual's maximizer",
+               {"zero", "semidual"}, sparse_.dual_start);
   block.real("stationarity_tol",
              "bundle stationarity measure that counts as converged (default: -atol)",
              sparse_.stationarity_tol);
@@ -499,11 +583,14 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
                 "the sparse solver's cost blocks must have < 2^31 entries per rank (n = ", N,
                 ", m = ", M, "); use more ranks");
   }
-  check_memory(comm,
-               8.0 * static_cast<double>(N) * static_cast<double>(mr) * 2 +
-                   16.0 * static_cast<double>(nl) * static_cast<double>(M) +
-                   8.0 * 12 * static_cast<double>(dim),
-               "the sparse solver's column block of the cost (16 n m / P bytes during setup)");
+  check_memory(
+      comm,
+      8.0 * static_cast<double>(N) * static_cast<double>(mr) * 2 +
+          16.0 * static_cast<double>(nl) * static_cast<double>(M) +
+          8.0 * 12 * static_cast<double>(dim) +
+          17.0 * static_cast<double>(std::min<gindex>(sparse_.k, N)) * static_cast<double>(mr),
+      "the sparse solver's column block of the cost (16 n m / P bytes during setup) and "
+      "the restricted problem's support (17 k m / P bytes)");
   const std::vector<double> ct = column_block(problem, cols);
   const Vector a = all_gather(problem.source.layout, problem.source.weights);
   const Vector& b = problem.target.weights;
@@ -561,6 +648,7 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   PAROT_PETSC_CALL_COLLECTIVE(TaoSetFromOptions(tao.get()));
   Reason reason = Reason::iterating;
   long its = 0;
+  long max_iterations = params_.max_it;  // the optimizer's cap (-sparse_tao_max_it may lower it)
   if (use_tao) {
     const PetscErrorCode code = TaoSolve(tao.get());
     if (c.error) std::rethrow_exception(c.error);
@@ -573,9 +661,11 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
       reason = reason_of(tr);
       result.extra_text["tao_reason"] = TaoConvergedReasons[tr];
     }
-    PetscInt tao_its = 0;
+    PetscInt tao_its = 0, tao_cap = 0;
     PAROT_PETSC_CALL(TaoGetIterationNumber(tao.get(), &tao_its));
+    PAROT_PETSC_CALL(TaoGetMaximumIterations(tao.get(), &tao_cap));
     its = tao_its;
+    max_iterations = tao_cap;
     TaoType tao_type = nullptr;
     PAROT_PETSC_CALL(TaoGetType(tao.get(), &tao_type));
     result.extra_text["tao_type"] = tao_type ? tao_type : "";
@@ -586,6 +676,7 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
     PAROT_PETSC_CALL(TaoGetTolerances(tao.get(), &gatol, &grtol, &gttol));
     sparse::LbfgsParams lp;
     lp.max_it = tao_max_it;
+    max_iterations = tao_max_it;
     lp.max_evaluations = 50 * lp.max_it + 100;
     lp.history = static_cast<int>(sparse_.history);
     lp.atol = params_.atol;
@@ -605,7 +696,97 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
                               double step) {
       record_iteration(c, it, -F.value(), sparse::detail::norm1(g), step);
     };
-    const sparse::LbfgsStop stop = sparse::lbfgs_minimize(x, eval, on_step, lp, stats);
+    const auto mix = [&c](const std::vector<double>& xx, const std::vector<double>& g, double eps,
+                          std::vector<double>& r) { return mixture_residual(c, xx, g, eps, r); };
+    lp.eps_max = sparse_.tie_width * std::max(result.max_cost, 1e-300);
+    lp.eps_min = 1e-9 * lp.eps_max;
+    // The dual from the semi-dual's maximizer (-sparse_dual_start semidual, the default for
+    // k < n when no start was given): α from an L-BFGS run on S, β_j = −γ b_j τ_j (an empty
+    // column: inactive). On the nonsmooth duals this start is often better than L-BFGS on D
+    // from zero; its iterations are not recorded in the history (its objective is S).
+    if (dual && !warm && sparse_.k < N && sparse_.dual_start == "semidual" && lp.max_it > 0) {
+      c.dual = false;
+      std::vector<double> alpha(static_cast<std::size_t>(N), 0.0);
+      sparse::LbfgsStats s0;
+      sparse::lbfgs_minimize(
+          alpha, eval, [](long, const DoubleDouble&, const std::vector<double>&, double) {}, mix,
+          lp, s0);
+      std::vector<double> beta(static_cast<std::size_t>(M), 0.0);
+      for (lindex jl = 0; jl < mr; ++jl) {
+        const gindex j = cols.begin() + jl;
+        lindex nnz = 0;
+        double g_j = 0;
+        plan_column(c, jl, alpha.data(), nnz, g_j);
+        if (!(b[j] > 0)) {  // below every entry of the column: inactive
+          g_j = std::numeric_limits<double>::infinity();
+          for (lindex i = 0; i < N; ++i)
+            g_j = std::min(
+                g_j, ct[static_cast<std::size_t>(jl * N + i)] - alpha[static_cast<std::size_t>(i)]);
+        }
+        beta[static_cast<std::size_t>(j)] = g_j;
+      }
+      MPI_Allreduce(MPI_IN_PLACE, beta.data(), static_cast<int>(M), MPI_DOUBLE, MPI_SUM, comm);
+      c.dual = true;
+      std::copy(alpha.begin(), alpha.end(), x.begin());
+      std::copy(beta.begin(), beta.end(), x.begin() + N);
+      result.extra["semidual_start_iterations"] = static_cast<double>(s0.iterations);
+      c.result->history.clear();
+    }
+    // k >= n (quadratically regularized OT, a smooth problem): L-BFGS down to
+    // -sparse_newton_switch, then semismooth Newton on the whole problem (restricted_qp.hpp with
+    // every entry; one iteration of the history), then L-BFGS again if Newton fell short.
+    const bool smooth = dual && sparse_.k >= N && sparse_.newton_switch > params_.atol;
+    if (smooth) lp.atol = sparse_.newton_switch;
+    sparse::LbfgsStop stop = sparse::lbfgs_minimize(x, eval, on_step, mix, lp, stats);
+    if (smooth && stop == sparse::LbfgsStop::atol) {
+      sparse::Support whole;
+      whole.ptr.reserve(static_cast<std::size_t>(mr) + 1);
+      for (lindex jl = 0; jl < mr; ++jl) {
+        for (lindex i = 0; i < N; ++i) {
+          whole.row.push_back(i);
+          whole.cost.push_back(ct[static_cast<std::size_t>(jl * N + i)]);
+        }
+        whole.ptr.push_back(whole.row.size());
+      }
+      sparse::RestrictedQpParams qp_params;
+      qp_params.tol = params_.atol;
+      std::vector<double> xq = x;
+      const auto reduce = [&dd, comm](std::vector<DoubleDouble>& v) { dd.allreduce(v, comm); };
+      const sparse::RestrictedQpResult qp = sparse::solve_restricted_qp(
+          whole, a, b, gamma, N, M, cols.begin(), mr, xq, reduce, [](lindex, lindex, double) {},
+          qp_params);
+      result.extra["newton_iterations"] = static_cast<double>(qp.newton_iterations);
+      result.extra["newton_cg_iterations"] = static_cast<double>(qp.cg_iterations);
+      std::vector<double> gx(x.size()), gq(x.size());
+      DoubleDouble Fx, Fq;
+      evaluate(c, x.data(), Fx, gx.data());
+      if (evaluate(c, xq.data(), Fq, gq.data()) && kernels::sub(Fq, Fx).value() <= 0) {
+        x = xq;
+        Fx = Fq;
+        gx = gq;
+      }
+      const long offset = stats.iterations + 1;
+      record_iteration(c, offset, -Fx.value(), sparse::detail::norm1(gx), 1.0);
+      if (sparse::detail::norm1(gx) <= params_.atol) {
+        stats.iterations = offset;
+      } else {
+        sparse::LbfgsParams lp2 = lp;
+        lp2.atol = params_.atol;
+        lp2.max_it = std::max(0L, lp.max_it - offset);
+        sparse::LbfgsStats s2;
+        const auto on_step2 = [&c, offset](long it, const DoubleDouble& F,
+                                           const std::vector<double>& g, double step) {
+          if (it > 0) record_iteration(c, offset + it, -F.value(), sparse::detail::norm1(g), step);
+        };
+        stop = sparse::lbfgs_minimize(x, eval, on_step2, mix, lp2, s2);
+        stats.iterations = offset + s2.iterations;
+        stats.evaluations += s2.evaluations;
+        stats.restarts += s2.restarts;
+        stats.bundle_steps += s2.bundle_steps;
+        if (!std::isnan(s2.stationarity)) stats.stationarity = s2.stationarity;
+      }
+      if (sparse::detail::norm1(gx) <= params_.atol) stop = sparse::LbfgsStop::atol;
+    }
     {
       petsc::VecArray zz(z.get());
       std::copy(x.begin(), x.end(), zz.data());
@@ -673,7 +854,7 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   // that could be selected, e.g. k = n), it becomes the final point.
   bool feasible_used = false;
   double feasible_src = 0, feasible_tgt = 0, feasible_cost = 0;
-  if (params_.max_it > 0) {
+  if (max_iterations > 0) {  // -max_it 0 (or -sparse_tao_max_it 0): nothing is solved
     sparse::RestrictedQpParams qp_params;
     qp_params.tol = sparse_.feasible_tol;
     const auto reduce = [&dd, comm](std::vector<DoubleDouble>& v) { dd.allreduce(v, comm); };

@@ -20,8 +20,20 @@ namespace parot {
 ///   -sparse_formulation <dual|semidual>  maximize the dual D(α, β) or the semi-dual S(α) (dual)
 ///   -sparse_optimizer <lbfgs|tao>        parot's L-BFGS (default; below) or PETSc TAO
 ///   -sparse_history <int>                L-BFGS pairs kept by -sparse_optimizer lbfgs (10)
-///   -sparse_stationarity_tol <real>      bundle stationarity measure (below) that counts as
+///   -sparse_stationarity_tol <real>      stationarity measure (below) that counts as
 ///                                        converged (default: -atol)
+///   -sparse_tie_width <real>             largest tie width ε of the ε-subgradient steps,
+///                                        relative to the largest cost (1e-3)
+///   -sparse_dual_start <semidual|zero>   the dual (k < n) starts from the semi-dual's
+///                                        maximizer lifted to (α, β) (semidual) or from 0
+///   -sparse_newton_switch <real>         k = n, dual: L-BFGS down to this marginal error, then
+///                                        semismooth Newton (0: off, the default)
+///   -sparse_plan <recovered|feasible>    the plan in the result: recovered from the dual
+///                                        (default) or the feasible plan (below)
+///   -sparse_feasible_tol <real>          marginal L1 error the feasible plan must reach (1e-10)
+///   -sparse_support_rounds <int>         restricted problems on successive supports (5)
+///   -sparse_gap_rtol <real>              a certified relative gap that counts as converged
+///                                        (`converged_rtol`; 1e-12)
 ///   -sparse_tao_*                        the TAO solver of -sparse_optimizer tao, e.g.
 ///                                        -sparse_tao_type blmvm, -sparse_tao_monitor,
 ///                                        -sparse_tao_ls_* (TaoSetFromOptions). The L-BFGS
@@ -84,18 +96,38 @@ void validate(const SparseParams& params);
 /// are ~‖g‖², 1e-17 and less): a line search no longer fails at round-off.
 /// L-BFGS (lbfgs.hpp): weak Wolfe line search (Armijo in double-double). When it fails — at a
 /// kink of the nonsmooth (k < n) objective — the memory is reset and steepest descent is tried,
-/// then the bundle direction: minus the min-norm convex combination ḡ of the gradients at x and
-/// at the nearby trial points. ḡ is the marginal residual of a mixture of the plans recovered
-/// near x (a plan of the convexified problem); its L1 norm is the stationarity measure of this
-/// nonsmooth problem (0 at a maximizer, where 0 ∈ ∂D), reported as the result's `stationarity`.
+/// then ε-subgradient steps for ε = 1e-9 … 1 × -sparse_tie_width × the largest cost: minus
+/// the smallest element ḡ of an ε-subdifferential. It comes from the columns whose k-th selected
+/// and best unselected entries are ε-tied (sparse.cpp, mixture_residual): the min-norm marginal
+/// residual of the plans that move a fraction λ_j ∈ [0, 1] of the k-th entry's mass to the tied
+/// entry, i.e. of a mixture of the plans recovered near x (a plan of the convexified problem).
+/// ‖ḡ‖₁ is the stationarity measure of this nonsmooth problem (0 at a maximizer, where
+/// 0 ∈ ∂D), reported as the result's `stationarity`.
 ///
 /// Stopping: the marginal L1 error (‖gradient‖₁) <= -atol is `converged_atol`;
-/// -sparse_tao_gatol (‖gradient‖₂) gives `converged_tolerance`; so does a point where no
-/// direction decreases −D at double-double precision and the stationarity measure is <=
-/// -sparse_stationarity_tol (default -atol); above it the reason is `diverged_line_search`. The
-/// plan and its errors are reported in every case. The history has one record per accepted
-/// iteration: marginal_error is ‖gradient‖₁ there, wall_time is rank-local. Root attributes
-/// (extra): optimizer_stop, restarts, bundle_steps, stationarity, function_evaluations.
+/// -sparse_tao_gatol (‖gradient‖₂) gives `converged_tolerance`; so does a kink where the
+/// stationarity measure is <= -sparse_stationarity_tol (default -atol); where no direction
+/// decreases −D at double-double precision with the measure above it, the reason is
+/// `diverged_line_search`. The plan and its errors are reported in every case. The history has
+/// one record per accepted iteration: marginal_error is ‖gradient‖₁ there, wall_time is
+/// rank-local. Root attributes (extra): optimizer_stop, restarts, bundle_steps (ε-subgradient
+/// steps), stationarity, function_evaluations, semidual_start_iterations.
+///
+/// Feasible plan and certified interval: at the final point the top k entries of every column
+/// of α_i − C_ij form a support; quadratic OT restricted to it is solved by semismooth Newton
+/// (restricted_qp.hpp: generalized Hessian + Levenberg–Marquardt shift, Jacobi-preconditioned
+/// CG on replicated vectors with double-double reductions, exact line search) to a marginal L1
+/// error <= -sparse_feasible_tol. Its plan has at most k non-zeros per column; its primal cost
+/// ⟨C, T⟩ + γ/2 ‖T‖² is an upper bound and the (semi-)dual value a lower bound (weak duality)
+/// of the sparsity-constrained problem: result.bounds / has_bounds (`/bounds` in the file),
+/// `converged_rtol` when (upper − lower)/|upper| <= -sparse_gap_rtol. When the restricted
+/// dual's maximizer is a better point of D (S) it becomes the final point and the next round
+/// restricts to its support (-sparse_support_rounds). A support that admits no plan makes the
+/// restricted dual unbounded: then there are no bounds, and feasible_plan says "not reached"
+/// with feasible_marginal_error the smallest error reached. Extra attributes: feasible_plan,
+/// feasible_marginal_error (and _source_, _target_), feasible_transport_cost,
+/// feasible_primal_objective, feasible_newton_iterations, feasible_cg_iterations,
+/// support_rounds_adopted. Not run with -max_it 0 (or -sparse_tao_max_it 0).
 /// f holds α (local rows), g holds β (replicated); a zero-weight target column of the
 /// semi-dual has g_j = −∞.
 class SparseSolver final : public Solver {

@@ -8,7 +8,7 @@ PAROT_BUILD=${PAROT_BUILD:-$PAROT_ROOT/build}
 
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin petsc-dev time
           libhdf5-openmpi-dev hdf5-tools libeigen3-dev libgtest-dev libbenchmark-dev
-          python3-h5py python3-numpy python3-pot libopenblas0-pthread python3-matplotlib
+          python3-h5py python3-numpy python3-scipy python3-pot libopenblas0-pthread python3-matplotlib
           slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do

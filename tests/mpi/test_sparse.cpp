@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/h5.hpp"
@@ -478,4 +479,129 @@ TEST(SparseOt, BadParametersAreCollectiveErrors) {
   bad.k = 2;
   bad.formulation = "primal";
   EXPECT_THROW(validate(bad), InvalidArgument);
+}
+
+TEST(SparseOt, FeasiblePlanAndCertifiedBoundsAgainstBruteForce) {
+  // The feasible plan (quadratic OT restricted to the selected k entries per column) has at most
+  // k non-zeros per column and meets the marginals to 1e-10; its primal cost is an upper bound
+  // and the (semi-)dual value a lower bound of the brute-force optimum. No bounds when no plan
+  // with at most k per column exists.
+  const int n = 4, m = 4;
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  int bounded = 0, infeasible = 0;
+  for (int problem = 0; problem < 3; ++problem) {
+    RowMatrix C(n, m);
+    Vector a(n), b(m);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < m; ++j)
+        C(i, j) = unif(rng);
+    for (int i = 0; i < n; ++i)
+      a[i] = 0.5 + unif(rng);
+    for (int j = 0; j < m; ++j)
+      b[j] = 0.5 + unif(rng);
+    a /= a.sum();
+    b /= b.sum();
+    const double gamma = problem == 1 ? 0.05 : 0.5;
+    for (int k = 1; k <= n; ++k) {
+      const BruteForce bf = brute_force_on_root(C, a, b, gamma, k);
+      std::vector<SolveResult> results;
+      for (const Layout& rows : test::test_layouts(MPI_COMM_WORLD, n)) {
+        const Problem p = test::make_matrix_problem(rows, C, a, b);
+        for (const std::string formulation : {"dual", "semidual"}) {
+          const std::string what =
+              "problem " + std::to_string(problem) + " k " + std::to_string(k) + " " + formulation;
+          SolveParams params;
+          params.reg = gamma;
+          params.atol = 1e-12;
+          params.max_it = 500;
+          SparseParams sp;
+          sp.k = k;
+          sp.formulation = formulation;
+          sp.plan = "feasible";
+          Solution s;
+          const SolveResult r = SparseSolver(p.comm(), params, sp).solve(p, s);
+          const RowMatrix T = dense_plan(p.comm(), r.plan, n, m);
+          EXPECT_LE(max_column_nnz(T), k) << what;
+          EXPECT_GE(T.minCoeff(), 0.0) << what;
+          EXPECT_LE(r.objective, bf.value + 1e-12) << what;  // weak duality
+          if (bf.T.size() == 0) {
+            EXPECT_FALSE(r.has_bounds) << what;
+            EXPECT_GT(r.extra.at("feasible_marginal_error"), 1e-6) << what;
+            ++infeasible;
+            continue;
+          }
+          if (!r.has_bounds) continue;  // the selected support may admit no plan
+          ++bounded;
+          const double err = (T.rowwise().sum() - a).cwiseAbs().sum() +
+                             (T.colwise().sum().transpose() - b).cwiseAbs().sum();
+          EXPECT_LE(err, 1e-10) << what;
+          EXPECT_NEAR(r.marginal_error, err, 1e-13) << what;
+          const double primal = (C.array() * T.array()).sum() + 0.5 * gamma * T.squaredNorm();
+          EXPECT_NEAR(r.bounds.upper, primal, 1e-13) << what;
+          EXPECT_NEAR(r.transport_cost, (C.array() * T.array()).sum(), 1e-13) << what;
+          EXPECT_EQ(r.bounds.lower, r.objective) << what;
+          EXPECT_LE(r.bounds.lower, bf.value + 1e-12) << what;
+          EXPECT_GE(r.bounds.upper, bf.value - 1e-9) << what;
+          results.push_back(r);
+        }
+      }
+      for (std::size_t q = 2; q < results.size(); ++q) {  // the same at every layout
+        EXPECT_EQ(results[q].bounds.lower, results[q % 2].bounds.lower);
+        EXPECT_EQ(results[q].bounds.upper, results[q % 2].bounds.upper);
+      }
+    }
+  }
+  EXPECT_GE(bounded, 1);
+  EXPECT_GE(infeasible, 1);
+}
+
+TEST(SparseOt, KEqualsNIsCertifiedToTheQuadraticOtOptimum) {
+  // k = n: the restricted problem is quadratic OT itself; the interval closes on POT's value.
+  const Problem p = io::read_problem(MPI_COMM_WORLD, data("sparse_pot2d_problem.h5"));
+  const double qot = ref_attribute("/pot2d", "qot_objective");
+  for (const std::string formulation : {"dual", "semidual"}) {
+    const SparseRun run = solve(p, p.n(), 1.0, formulation, 1e-9, 500);
+    const SolveResult& r = run.result;
+    ASSERT_TRUE(r.has_bounds) << formulation;
+    EXPECT_LE(r.bounds.lower, r.bounds.upper + 1e-15) << formulation;
+    // The gap is first order in the marginal error (1e-10) times the potentials.
+    EXPECT_LT(r.bounds.upper - r.bounds.lower, 1e-10 * r.bounds.upper) << formulation;
+    EXPECT_NEAR(r.bounds.upper, qot, 1e-9) << formulation;
+    EXPECT_LE(r.extra.at("feasible_marginal_error"), 1e-10) << formulation;
+  }
+}
+
+TEST(SparseOt, SeededSetReachesTheReferenceValue) {
+  // The seeded set's small problems (tests/data/make_sparse_reference.py PROBLEM_SET, s00-s09):
+  // the (semi-)dual value is at least the independent reference (SciPy L-BFGS-B restarted until
+  // no improvement) less 1e-7 of it; a feasible plan, when found, meets the marginals to 1e-10
+  // and its primal cost bounds the value from above.
+  const std::vector<std::pair<std::string, std::string>> set = {
+      {"s00", "dual"}, {"s01", "semidual"}, {"s02", "dual"}, {"s03", "semidual"},
+      {"s04", "dual"}, {"s05", "semidual"}, {"s06", "dual"}, {"s07", "semidual"},
+      {"s08", "dual"}, {"s09", "semidual"}};
+  for (const auto& [name, formulation] : set) {
+    const Problem p = io::read_problem(MPI_COMM_WORLD, data("sparse_set/" + name + "_problem.h5"));
+    h5::Handle file = h5::open_read(MPI_COMM_WORLD, data("sparse_set_reference.h5"));
+    const hid_t id = H5Oopen(file.id(), ("/" + name).c_str(), H5P_DEFAULT);
+    ASSERT_GE(id, 0) << name;
+    const double reference = h5::read_number_attribute(id, "objective").value_or(NAN);
+    const double gamma = h5::read_number_attribute(id, "gamma").value_or(NAN);
+    const long k = static_cast<long>(h5::read_number_attribute(id, "k").value_or(0));
+    H5Oclose(id);
+    const SparseRun run = solve(p, k, gamma, formulation, 1e-9, 3000);
+    const SolveResult& r = run.result;
+    expect_consistent(p, run, k, name);
+    EXPECT_GE(r.objective, reference - 1e-7 * std::abs(reference)) << name;
+    if (r.has_bounds) {
+      EXPECT_LE(r.extra.at("feasible_marginal_error"), 1e-10) << name;
+      EXPECT_LE(r.bounds.lower, r.bounds.upper + 1e-12 * std::abs(r.bounds.upper)) << name;
+      EXPECT_EQ(r.bounds.lower, r.objective) << name;
+    }
+    if (comm_rank(MPI_COMM_WORLD) == 0)
+      std::printf("  %s %-8s k=%-3ld %-22s value %.12e (reference %.12e)%s\n", name.c_str(),
+                  formulation.c_str(), k, to_string(r.reason).c_str(), r.objective, reference,
+                  r.has_bounds ? " bounded" : "");
+  }
 }

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/dd_arith.hpp"
 #include "kernels/dd_sum.hpp"
 #include "kernels/topk.hpp"
 #include "parot/core/comm.hpp"
@@ -20,6 +21,8 @@
 #include "parot/core/options.hpp"
 #include "petsc/petsc_call.hpp"
 #include "petsc/petsc_ptr.hpp"
+#include "solver/sparse/lbfgs.hpp"
+#include "solver/sparse/restricted_qp.hpp"
 
 namespace parot {
 
@@ -86,8 +89,10 @@ struct Context {
 
 // Column jl of the recovered plan at z: its non-zeros in c.idx/c.val (count `nnz`), the dual
 // potential g_j, and the column's term of the objective (δ_Ω for the dual, b_j max_Ω for the
-// semi-dual).
-double plan_column(Context& c, lindex jl, const double* z, lindex& nnz, double& g_j) {
+// semi-dual) in double-double: from the exact s_i = α_i (+ β_j) − C_ij of the selected support,
+// so that the objective is a function of the double inputs accurate to ~1e-30 relative (the
+// line search sees decreases far below the rounding of a double objective).
+DoubleDouble plan_column(Context& c, lindex jl, const double* z, lindex& nnz, double& g_j) {
   const lindex n = c.n;
   const gindex j = c.jb + jl;
   const double* cj = c.ct + jl * n;
@@ -97,66 +102,177 @@ double plan_column(Context& c, lindex jl, const double* z, lindex& nnz, double& 
     for (lindex i = 0; i < n; ++i)
       s[i] = z[i] + beta - cj[i];
     g_j = beta;
-    return kernels::sparse_delta(s, n, c.k, c.gamma, c.idx.data(), c.val.data(), &nnz);
+    kernels::sparse_delta(s, n, c.k, c.gamma, c.idx.data(), c.val.data(), &nnz);
+    DoubleDouble sq;
+    for (lindex q = 0; q < nnz; ++q) {
+      const lindex i = c.idx[q];
+      const DoubleDouble si = kernels::sum3(z[i], beta, -cj[i]);
+      kernels::add(sq, kernels::mul(si, si));
+    }
+    return kernels::div(sq, 2 * c.gamma);
   }
   const double bj = (*c.b)[j];
   if (!(bj > 0)) {  // an empty column: no mass, no term
     nnz = 0;
     g_j = 0.0;  // −∞ in the solution, set after the reduction
-    return 0.0;
+    return DoubleDouble{};
   }
   for (lindex i = 0; i < n; ++i)
     s[i] = z[i] - cj[i];
   double tau = 0;
-  const double value = kernels::sparse_max_omega(s, n, c.k, c.gamma * bj, c.v.data(), c.idx.data(),
-                                                 c.val.data(), &nnz, &tau);
+  const double gb = c.gamma * bj;
+  kernels::sparse_max_omega(s, n, c.k, gb, c.v.data(), c.idx.data(), c.val.data(), &nnz, &tau);
+  // On the support R (ρ entries) t_i = (s_i − θ)/(γ b_j) with θ = (Σ_R s_i − γ b_j)/ρ, and
+  // max_Ω = Σ_R (s_i² − θ²) / (2 γ b_j).
+  DoubleDouble s1, s2;
+  for (lindex q = 0; q < nnz; ++q) {
+    const lindex i = c.idx[q];
+    const DoubleDouble si = kernels::two_sum(z[i], -cj[i]);
+    kernels::add(s1, si);
+    kernels::add(s2, kernels::mul(si, si));
+  }
+  DoubleDouble value;
+  if (nnz > 0) {
+    kernels::add(s1, -gb);
+    const DoubleDouble theta = kernels::div(s1, static_cast<double>(nnz));
+    const DoubleDouble rt2 = kernels::mul(kernels::mul(theta, theta), static_cast<double>(nnz));
+    value = kernels::mul(kernels::div(kernels::sub(s2, rt2), 2 * gb), bj);
+  }
   for (lindex q = 0; q < nnz; ++q)
     c.val[q] *= bj;
   g_j = -c.gamma * bj * tau;
-  return bj * value;
+  return value;
 }
 
-// −D and −∇D (or −S, −∇S): one pass over the rank's columns, one MPI_Allreduce.
+// The rounding of a reduced double-double to a canonical pair (hi = the rounded sum), so that
+// the pair does not depend on the grouping of the partial sums (any rank count).
+DoubleDouble canonical(const DoubleDouble& x) {
+  const double hi = x.value();
+  return DoubleDouble{hi, (x.hi - hi) + x.lo};
+}
+
+// −D (or −S) in double-double and −∇D (−∇S) at x: one pass over the rank's columns, one
+// MPI_Allreduce. Returns false if the objective is not finite (a replicated decision).
+bool evaluate(Context& c, const double* x, DoubleDouble& F, double* g) {
+  std::fill(c.red.begin(), c.red.end(), DoubleDouble{});
+  DoubleDouble part;
+  for (lindex jl = 0; jl < c.mr; ++jl) {
+    lindex nnz = 0;
+    double g_j = 0;
+    kernels::add(part, plan_column(c, jl, x, nnz, g_j));
+    double col = 0;
+    for (lindex q = 0; q < nnz; ++q) {
+      kernels::add(c.red[static_cast<std::size_t>(c.idx[q])], c.val[q]);
+      col += c.val[q];
+    }
+    if (c.dual) c.red[static_cast<std::size_t>(c.n + c.jb + jl)] = DoubleDouble{col, 0.0};
+  }
+  c.red.back() = part;
+  c.sum->allreduce(c.red, c.comm);
+  const Vector& a = *c.a;
+  const Vector& b = *c.b;
+  DoubleDouble lin;
+  for (lindex i = 0; i < c.n; ++i) {
+    kernels::add(lin, kernels::two_prod(a[i], x[i]));
+    g[i] = c.red[static_cast<std::size_t>(i)].value() - a[i];
+  }
+  if (c.dual)
+    for (lindex j = 0; j < c.m; ++j) {
+      kernels::add(lin, kernels::two_prod(b[j], x[c.n + j]));
+      g[c.n + j] = c.red[static_cast<std::size_t>(c.n + j)].value() - b[j];
+    }
+  F = canonical(kernels::sub(canonical(c.red.back()), lin));
+  ++c.evaluations;
+  const bool finite = std::isfinite(F.hi);
+  if (!finite) c.nonfinite = true;
+  return finite;
+}
+
+// The stationarity measure of the nonsmooth objective at x and its minimizing element r. A column
+// whose k-th selected entry p and best unselected entry q are ε-tied (s_p − s_q <= ε, s = α
+// (+ β_j) − C_{:,j}) has two selections within ε of x: its plan moves the mass t_p of p to q (for
+// the semi-dual the projection of the swapped values is the same with p and q exchanged). The
+// ε-subdifferential of −D (−S) holds g + Σ_j λ_j t_pj (e_q − e_p), λ ∈ [0, 1]^J: the marginal
+// residual of a plan mixing the two selections of every tied column, a plan of the convexified
+// problem. r minimizes its Euclidean norm (coordinate descent in global column order, the same
+// on every rank); ‖r‖₁ (the mixture's marginal L1 error) is returned. 0 at a maximizer.
+double mixture_residual(Context& c, const std::vector<double>& x, const std::vector<double>& g,
+                        double eps, std::vector<double>& r) {
+  std::vector<double> ties;  // (p, q, t_p) per tied local column, column order
+  const lindex n = c.n;
+  for (lindex jl = 0; jl < c.mr; ++jl) {
+    lindex nnz = 0;
+    double g_j = 0;
+    plan_column(c, jl, x.data(), nnz, g_j);
+    if (nnz < c.k || nnz >= n) continue;  // no selection boundary among positive entries
+    const double* s = c.s.data();         // the column's s, as plan_column left it
+    lindex p = -1, q = -1;
+    double tp = 0;
+    for (lindex e = 0; e < nnz; ++e)
+      if (p < 0 || s[c.idx[e]] < s[p]) {
+        p = c.idx[e];
+        tp = c.val[e];
+      }
+    lindex e = 0;
+    for (lindex i = 0; i < n; ++i) {
+      if (e < nnz && c.idx[e] == i) {
+        ++e;
+        continue;
+      }
+      if (q < 0 || s[i] > s[q]) q = i;
+    }
+    if (q < 0 || !(s[p] - s[q] <= eps) || !(tp > 0)) continue;
+    if (c.dual && !(s[q] > 0)) continue;
+    ties.push_back(static_cast<double>(p));
+    ties.push_back(static_cast<double>(q));
+    ties.push_back(tp);
+  }
+  const int P = comm_size(c.comm);
+  const int local = static_cast<int>(ties.size());
+  std::vector<int> count(static_cast<std::size_t>(P)), displ(static_cast<std::size_t>(P));
+  MPI_Allgather(&local, 1, MPI_INT, count.data(), 1, MPI_INT, c.comm);
+  int total = 0;
+  for (int q = 0; q < P; ++q) {
+    displ[static_cast<std::size_t>(q)] = total;
+    total += count[static_cast<std::size_t>(q)];
+  }
+  std::vector<double> all(static_cast<std::size_t>(total));
+  MPI_Allgatherv(ties.data(), local, MPI_DOUBLE, all.data(), count.data(), displ.data(), MPI_DOUBLE,
+                 c.comm);
+  r = g;
+  const std::size_t J = all.size() / 3;
+  std::vector<double> lambda(J, 0.0);
+  for (int sweep = 0; sweep < 200; ++sweep) {
+    double change = 0;
+    for (std::size_t t = 0; t < J; ++t) {
+      const auto p = static_cast<std::size_t>(all[3 * t]);
+      const auto q = static_cast<std::size_t>(all[3 * t + 1]);
+      const double tp = all[3 * t + 2];
+      const double l = std::clamp(lambda[t] - (r[q] - r[p]) / (2 * tp), 0.0, 1.0);
+      const double delta = (l - lambda[t]) * tp;
+      r[q] += delta;
+      r[p] -= delta;
+      change = std::max(change, std::abs(delta));
+      lambda[t] = l;
+    }
+    if (change <= 1e-17) break;
+  }
+  return sparse::detail::norm1(r);
+}
+
+// The TAO callback (-sparse_optimizer tao): −D and −∇D (or −S, −∇S) as doubles.
 PetscErrorCode form_function_gradient(Tao, Vec X, PetscReal* f, Vec G, void* ptr) {
   auto& c = *static_cast<Context*>(ptr);
   try {
     const PetscScalar* x = nullptr;
     PetscScalar* g = nullptr;
     PetscCall(VecGetArrayRead(X, &x));
-    std::fill(c.red.begin(), c.red.end(), DoubleDouble{});
-    DoubleDouble part;
-    for (lindex jl = 0; jl < c.mr; ++jl) {
-      lindex nnz = 0;
-      double g_j = 0;
-      kernels::add(part, plan_column(c, jl, x, nnz, g_j));
-      double col = 0;
-      for (lindex q = 0; q < nnz; ++q) {
-        kernels::add(c.red[static_cast<std::size_t>(c.idx[q])], c.val[q]);
-        col += c.val[q];
-      }
-      if (c.dual) c.red[static_cast<std::size_t>(c.n + c.jb + jl)] = DoubleDouble{col, 0.0};
-    }
-    c.red.back() = part;
-    c.sum->allreduce(c.red, c.comm);
     PetscCall(VecGetArray(G, &g));
-    const Vector& a = *c.a;
-    const Vector& b = *c.b;
-    double lin = 0;
-    for (lindex i = 0; i < c.n; ++i) {
-      lin += a[i] * x[i];
-      g[i] = c.red[static_cast<std::size_t>(i)].value() - a[i];
-    }
-    if (c.dual)
-      for (lindex j = 0; j < c.m; ++j) {
-        lin += b[j] * x[c.n + j];
-        g[c.n + j] = c.red[static_cast<std::size_t>(c.n + j)].value() - b[j];
-      }
-    const double objective = lin - c.red.back().value();
-    *f = -objective;
+    DoubleDouble F;
+    evaluate(c, x, F, g);
+    *f = F.value();
     PetscCall(VecRestoreArray(G, &g));
     PetscCall(VecRestoreArrayRead(X, &x));
-    ++c.evaluations;
-    if (!std::isfinite(objective)) c.nonfinite = true;
   } catch (...) {  // no exception may cross the callback (only bad_alloc is possible here)
     c.error = std::current_exception();
     return PETSC_ERR_LIB;
@@ -164,7 +280,25 @@ PetscErrorCode form_function_gradient(Tao, Vec X, PetscReal* f, Vec G, void* ptr
   return 0;
 }
 
-// One history record per TAO iteration (iteration 0 included).
+// One history record per accepted iteration (iteration 0 included); -monitor prints it.
+void record_iteration(Context& c, long its, double objective, double g1, double step) {
+  IterationRecord record;
+  record.iteration = its;
+  record.reg = c.gamma;
+  record.marginal_error = g1;
+  record.objective = objective;
+  record.step = step;
+  record.inner_iterations = 0;
+  record.wall_time = wall_time() - c.t0;
+  c.result->history.push_back(record);
+  if (c.monitor && its % c.check_every == 0 && comm_rank(c.comm) == 0) {
+    std::printf("%8ld  sparse  error %.6e  objective %.15e  step %.3g  %.3f s\n", its, g1,
+                objective, step, record.wall_time);
+    std::fflush(stdout);
+  }
+}
+
+// The TAO monitor (-sparse_optimizer tao).
 PetscErrorCode monitor(Tao tao, void* ptr) {
   auto& c = *static_cast<Context*>(ptr);
   PetscInt its = 0;
@@ -174,24 +308,11 @@ PetscErrorCode monitor(Tao tao, void* ptr) {
   Vec G = nullptr;
   PetscCall(TaoGetGradient(tao, &G, nullptr, nullptr));
   PetscCall(VecNorm(G, NORM_1, &g1));
-  IterationRecord record;
-  record.iteration = its;
-  record.reg = c.gamma;
-  record.marginal_error = g1;
-  record.objective = -f;
-  record.step = xdiff;
-  record.inner_iterations = 0;
-  record.wall_time = wall_time() - c.t0;
   try {
-    c.result->history.push_back(record);
+    record_iteration(c, its, -f, g1, xdiff);
   } catch (...) {
     c.error = std::current_exception();
     return PETSC_ERR_LIB;
-  }
-  if (c.monitor && its % c.check_every == 0 && comm_rank(c.comm) == 0) {
-    std::printf("%8ld  sparse  error %.6e  objective %.15e  step %.3g  %.3f s\n",
-                static_cast<long>(its), g1, -f, xdiff, record.wall_time);
-    std::fflush(stdout);
   }
   return 0;
 }
@@ -232,6 +353,44 @@ Reason reason_of(TaoConvergedReason r) {
     default:
       return Reason::diverged_stalled;
   }
+}
+
+Reason reason_of(sparse::LbfgsStop stop) {
+  switch (stop) {
+    case sparse::LbfgsStop::atol:
+      return Reason::converged_atol;
+    case sparse::LbfgsStop::gatol:
+    case sparse::LbfgsStop::stationary:
+      return Reason::converged_tolerance;
+    case sparse::LbfgsStop::line_search:
+      return Reason::diverged_line_search;
+    case sparse::LbfgsStop::max_it:
+    case sparse::LbfgsStop::max_evaluations:
+      return Reason::diverged_max_it;
+    case sparse::LbfgsStop::nonfinite:
+      return Reason::diverged_nan;
+  }
+  return Reason::diverged_stalled;
+}
+
+const char* to_string(sparse::LbfgsStop stop) {
+  switch (stop) {
+    case sparse::LbfgsStop::atol:
+      return "atol";
+    case sparse::LbfgsStop::gatol:
+      return "gatol";
+    case sparse::LbfgsStop::stationary:
+      return "stationary";
+    case sparse::LbfgsStop::line_search:
+      return "line_search";
+    case sparse::LbfgsStop::max_it:
+      return "max_it";
+    case sparse::LbfgsStop::max_evaluations:
+      return "max_evaluations";
+    case sparse::LbfgsStop::nonfinite:
+      return "nonfinite";
+  }
+  return "";
 }
 
 void configure_tao(Tao tao, const SolveParams& params) {
@@ -309,6 +468,24 @@ void validate(const SparseParams& p) {
               p.k);
   PAROT_CHECK(p.formulation == "dual" || p.formulation == "semidual", InvalidArgument,
               "option -sparse_formulation must be dual or semidual, got '", p.formulation, "'");
+  PAROT_CHECK(p.optimizer == "lbfgs" || p.optimizer == "tao", InvalidArgument,
+              "option -sparse_optimizer must be lbfgs or tao, got '", p.optimizer, "'");
+  PAROT_CHECK(p.history >= 1 && p.history <= 1000, InvalidArgument,
+              "option -sparse_history must be in [1, 1000], got ", p.history);
+  PAROT_CHECK(p.plan == "recovered" || p.plan == "feasible", InvalidArgument,
+              "option -sparse_plan must be recovered or feasible, got '", p.plan, "'");
+  PAROT_CHECK(p.feasible_tol > 0, InvalidArgument, "option -sparse_feasible_tol must be > 0, got ",
+              p.feasible_tol);
+  PAROT_CHECK(p.support_rounds >= 1, InvalidArgument,
+              "option -sparse_support_rounds must be >= 1, got ", p.support_rounds);
+  PAROT_CHECK(p.gap_rtol >= 0, InvalidArgument, "option -sparse_gap_rtol must be >= 0, got ",
+              p.gap_rtol);
+  PAROT_CHECK(p.tie_width > 0, InvalidArgument, "option -sparse_tie_width must be > 0, got ",
+              p.tie_width);
+  PAROT_CHECK(p.dual_start == "zero" || p.dual_start == "semidual", InvalidArgument,
+              "option -sparse_dual_start must be zero or semidual, got '", p.dual_start, "'");
+  PAROT_CHECK(std::isnan(p.stationarity_tol) || p.stationarity_tol >= 0, InvalidArgument,
+              "option -sparse_stationarity_tol must be >= 0, got ", p.stationarity_tol);
 }
 
 SparseSolver::SparseSolver(MPI_Comm comm, SolveParams params, SparseParams sparse)
@@ -324,6 +501,28 @@ void SparseSolver::set_from_options() {
                 sparse_.k);
   block.choice("formulation", "maximize the dual or the semi-dual", {"dual", "semidual"},
                sparse_.formulation);
+  block.choice("optimizer", "parot's L-BFGS (double-double line search) or PETSc TAO",
+               {"lbfgs", "tao"}, sparse_.optimizer);
+  block.integer("history", "L-BFGS history length of -sparse_optimizer lbfgs", sparse_.history);
+  block.choice("plan", "the plan written: recovered from the dual, or the feasible one",
+               {"recovered", "feasible"}, sparse_.plan);
+  block.real("feasible_tol", "marginal L1 error the feasible plan must reach",
+             sparse_.feasible_tol);
+  block.integer("support_rounds",
+                "rounds of the restricted problem on the top-k support of the current point",
+                sparse_.support_rounds);
+  block.real("gap_rtol", "a certified relative gap that counts as converged", sparse_.gap_rtol);
+  block.real("tie_width",
+             "largest tie width of the ε-subgradient steps, relative to the largest cost",
+             sparse_.tie_width);
+  block.real("newton_switch",
+             "k >= n (dual): L-BFGS down to this marginal error, then semismooth Newton",
+             sparse_.newton_switch);
+  block.choice("dual_start", "the dual's start for k < n: zero or the semi-dual's maximizer",
+               {"zero", "semidual"}, sparse_.dual_start);
+  block.real("stationarity_tol",
+             "bundle stationarity measure that counts as converged (default: -atol)",
+             sparse_.stationarity_tol);
   block.read();
   if (help_requested() && sparse_.k == 0) sparse_.k = 1;  // -help lists keys; nothing is solved
   validate(sparse_);
@@ -351,6 +550,7 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   PAROT_CHECK(sparse_.k <= N, InvalidArgument, "option -sparse_k must be <= n = ", N,
               " (the number of source points, i.e. rows of each column), got ", sparse_.k);
   const bool dual = sparse_.formulation == "dual";
+  const bool use_tao = sparse_.optimizer == "tao";
   const gindex dim = dual ? N + M : N;
   PAROT_CHECK(dim < INT_MAX / 2, InvalidArgument,
               "the sparse solver needs n + m < 2^30 (32-bit PETSc indices), got n = ", N,
@@ -383,11 +583,14 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
                 "the sparse solver's cost blocks must have < 2^31 entries per rank (n = ", N,
                 ", m = ", M, "); use more ranks");
   }
-  check_memory(comm,
-               8.0 * static_cast<double>(N) * static_cast<double>(mr) * 2 +
-                   16.0 * static_cast<double>(nl) * static_cast<double>(M) +
-                   8.0 * 12 * static_cast<double>(dim),
-               "the sparse solver's column block of the cost (16 n m / P bytes during setup)");
+  check_memory(
+      comm,
+      8.0 * static_cast<double>(N) * static_cast<double>(mr) * 2 +
+          16.0 * static_cast<double>(nl) * static_cast<double>(M) +
+          8.0 * 12 * static_cast<double>(dim) +
+          17.0 * static_cast<double>(std::min<gindex>(sparse_.k, N)) * static_cast<double>(mr),
+      "the sparse solver's column block of the cost (16 n m / P bytes during setup) and "
+      "the restricted problem's support (17 k m / P bytes)");
   const std::vector<double> ct = column_block(problem, cols);
   const Vector a = all_gather(problem.source.layout, problem.source.weights);
   const Vector& b = problem.target.weights;
@@ -440,25 +643,161 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   PAROT_PETSC_CALL(TaoSetObjectiveAndGradient(tao.get(), nullptr, form_function_gradient, &c));
   PAROT_PETSC_CALL(TaoSetConvergenceTest(tao.get(), convergence_test, &c));
   PAROT_PETSC_CALL(TaoSetMonitor(tao.get(), monitor, &c, nullptr));
-  // Always: TAO's defaults are completed by TaoSetFromOptions (the LMVM matrix, line search).
+  // Always: TAO's defaults are completed by TaoSetFromOptions (the LMVM matrix, line search);
+  // the default optimizer takes its iteration cap and gatol from there.
   PAROT_PETSC_OPTIONS_CALL(TaoSetFromOptions(tao.get()));
-  const PetscErrorCode code = TaoSolve(tao.get());
-  if (c.error) std::rethrow_exception(c.error);
   Reason reason = Reason::iterating;
-  if (code != 0 && c.nonfinite) {  // TAO stops with an error on Inf/NaN; the flag is replicated
-    reason = Reason::diverged_nan;
+  long its = 0;
+  long max_iterations = params_.max_it;  // the optimizer's cap (-sparse_tao_max_it may lower it)
+  if (use_tao) {
+    const PetscErrorCode code = TaoSolve(tao.get());
+    if (c.error) std::rethrow_exception(c.error);
+    if (code != 0 && c.nonfinite) {  // TAO stops with an error on Inf/NaN; the flag is replicated
+      reason = Reason::diverged_nan;
+    } else {
+      petsc::check(code, petsc::Failure::local, "TaoSolve");
+      TaoConvergedReason tr;
+      PAROT_PETSC_CALL(TaoGetConvergedReason(tao.get(), &tr));
+      reason = reason_of(tr);
+      result.extra_text["tao_reason"] = TaoConvergedReasons[tr];
+    }
+    PetscInt tao_its = 0, tao_cap = 0;
+    PAROT_PETSC_CALL(TaoGetIterationNumber(tao.get(), &tao_its));
+    PAROT_PETSC_CALL(TaoGetMaximumIterations(tao.get(), &tao_cap));
+    its = tao_its;
+    max_iterations = tao_cap;
+    TaoType tao_type = nullptr;
+    PAROT_PETSC_CALL(TaoGetType(tao.get(), &tao_type));
+    result.extra_text["tao_type"] = tao_type ? tao_type : "";
   } else {
-    petsc::check(code, petsc::Failure::local, "TaoSolve");
-    TaoConvergedReason tr;
-    PAROT_PETSC_CALL(TaoGetConvergedReason(tao.get(), &tr));
-    reason = reason_of(tr);
-    result.extra_text["tao_reason"] = TaoConvergedReasons[tr];
+    PetscInt tao_max_it = 0;
+    PetscReal gatol = 0, grtol = 0, gttol = 0;
+    PAROT_PETSC_CALL(TaoGetMaximumIterations(tao.get(), &tao_max_it));
+    PAROT_PETSC_CALL(TaoGetTolerances(tao.get(), &gatol, &grtol, &gttol));
+    sparse::LbfgsParams lp;
+    lp.max_it = tao_max_it;
+    max_iterations = tao_max_it;
+    lp.max_evaluations = 50 * lp.max_it + 100;
+    lp.history = static_cast<int>(sparse_.history);
+    lp.atol = params_.atol;
+    lp.gatol = gatol;
+    lp.stationarity_tol =
+        std::isnan(sparse_.stationarity_tol) ? params_.atol : sparse_.stationarity_tol;
+    std::vector<double> x(static_cast<std::size_t>(dim));
+    {
+      petsc::VecArray zz(z.get());
+      std::copy(zz.data(), zz.data() + dim, x.begin());
+    }
+    sparse::LbfgsStats stats;
+    const auto eval = [&c](const double* xx, DoubleDouble& F, double* g) {
+      return evaluate(c, xx, F, g);
+    };
+    const auto on_step = [&c](long it, const DoubleDouble& F, const std::vector<double>& g,
+                              double step) {
+      record_iteration(c, it, -F.value(), sparse::detail::norm1(g), step);
+    };
+    const auto mix = [&c](const std::vector<double>& xx, const std::vector<double>& g, double eps,
+                          std::vector<double>& r) { return mixture_residual(c, xx, g, eps, r); };
+    lp.eps_max = sparse_.tie_width * std::max(result.max_cost, 1e-300);
+    lp.eps_min = 1e-9 * lp.eps_max;
+    // The dual from the semi-dual's maximizer (-sparse_dual_start semidual, the default for
+    // k < n when no start was given): α from an L-BFGS run on S, β_j = −γ b_j τ_j (an empty
+    // column: inactive). On the nonsmooth duals this start is often better than L-BFGS on D
+    // from zero; its iterations are not recorded in the history (its objective is S).
+    if (dual && !warm && sparse_.k < N && sparse_.dual_start == "semidual" && lp.max_it > 0) {
+      c.dual = false;
+      std::vector<double> alpha(static_cast<std::size_t>(N), 0.0);
+      sparse::LbfgsStats s0;
+      sparse::lbfgs_minimize(
+          alpha, eval, [](long, const DoubleDouble&, const std::vector<double>&, double) {}, mix,
+          lp, s0);
+      std::vector<double> beta(static_cast<std::size_t>(M), 0.0);
+      for (lindex jl = 0; jl < mr; ++jl) {
+        const gindex j = cols.begin() + jl;
+        lindex nnz = 0;
+        double g_j = 0;
+        plan_column(c, jl, alpha.data(), nnz, g_j);
+        if (!(b[j] > 0)) {  // below every entry of the column: inactive
+          g_j = std::numeric_limits<double>::infinity();
+          for (lindex i = 0; i < N; ++i)
+            g_j = std::min(
+                g_j, ct[static_cast<std::size_t>(jl * N + i)] - alpha[static_cast<std::size_t>(i)]);
+        }
+        beta[static_cast<std::size_t>(j)] = g_j;
+      }
+      MPI_Allreduce(MPI_IN_PLACE, beta.data(), static_cast<int>(M), MPI_DOUBLE, MPI_SUM, comm);
+      c.dual = true;
+      std::copy(alpha.begin(), alpha.end(), x.begin());
+      std::copy(beta.begin(), beta.end(), x.begin() + N);
+      result.extra["semidual_start_iterations"] = static_cast<double>(s0.iterations);
+      c.result->history.clear();
+    }
+    // k >= n (quadratically regularized OT, a smooth problem): L-BFGS down to
+    // -sparse_newton_switch, then semismooth Newton on the whole problem (restricted_qp.hpp with
+    // every entry; one iteration of the history), then L-BFGS again if Newton fell short.
+    const bool smooth = dual && sparse_.k >= N && sparse_.newton_switch > params_.atol;
+    if (smooth) lp.atol = sparse_.newton_switch;
+    sparse::LbfgsStop stop = sparse::lbfgs_minimize(x, eval, on_step, mix, lp, stats);
+    if (smooth && stop == sparse::LbfgsStop::atol) {
+      sparse::Support whole;
+      whole.ptr.reserve(static_cast<std::size_t>(mr) + 1);
+      for (lindex jl = 0; jl < mr; ++jl) {
+        for (lindex i = 0; i < N; ++i) {
+          whole.row.push_back(i);
+          whole.cost.push_back(ct[static_cast<std::size_t>(jl * N + i)]);
+        }
+        whole.ptr.push_back(whole.row.size());
+      }
+      sparse::RestrictedQpParams qp_params;
+      qp_params.tol = params_.atol;
+      std::vector<double> xq = x;
+      const auto reduce = [&dd, comm](std::vector<DoubleDouble>& v) { dd.allreduce(v, comm); };
+      const sparse::RestrictedQpResult qp = sparse::solve_restricted_qp(
+          whole, a, b, gamma, N, M, cols.begin(), mr, xq, reduce, [](lindex, lindex, double) {},
+          qp_params);
+      result.extra["newton_iterations"] = static_cast<double>(qp.newton_iterations);
+      result.extra["newton_cg_iterations"] = static_cast<double>(qp.cg_iterations);
+      std::vector<double> gx(x.size()), gq(x.size());
+      DoubleDouble Fx, Fq;
+      evaluate(c, x.data(), Fx, gx.data());
+      if (evaluate(c, xq.data(), Fq, gq.data()) && kernels::sub(Fq, Fx).value() <= 0) {
+        x = xq;
+        Fx = Fq;
+        gx = gq;
+      }
+      const long offset = stats.iterations + 1;
+      record_iteration(c, offset, -Fx.value(), sparse::detail::norm1(gx), 1.0);
+      if (sparse::detail::norm1(gx) <= params_.atol) {
+        stats.iterations = offset;
+      } else {
+        sparse::LbfgsParams lp2 = lp;
+        lp2.atol = params_.atol;
+        lp2.max_it = std::max(0L, lp.max_it - offset);
+        sparse::LbfgsStats s2;
+        const auto on_step2 = [&c, offset](long it, const DoubleDouble& F,
+                                           const std::vector<double>& g, double step) {
+          if (it > 0) record_iteration(c, offset + it, -F.value(), sparse::detail::norm1(g), step);
+        };
+        stop = sparse::lbfgs_minimize(x, eval, on_step2, mix, lp2, s2);
+        stats.iterations = offset + s2.iterations;
+        stats.evaluations += s2.evaluations;
+        stats.restarts += s2.restarts;
+        stats.bundle_steps += s2.bundle_steps;
+        if (!std::isnan(s2.stationarity)) stats.stationarity = s2.stationarity;
+      }
+      if (sparse::detail::norm1(gx) <= params_.atol) stop = sparse::LbfgsStop::atol;
+    }
+    {
+      petsc::VecArray zz(z.get());
+      std::copy(x.begin(), x.end(), zz.data());
+    }
+    its = stats.iterations;
+    reason = reason_of(stop);
+    result.extra_text["optimizer_stop"] = to_string(stop);
+    result.extra["restarts"] = static_cast<double>(stats.restarts);
+    result.extra["bundle_steps"] = static_cast<double>(stats.bundle_steps);
+    if (!std::isnan(stats.stationarity)) result.extra["stationarity"] = stats.stationarity;
   }
-  PetscInt its = 0;
-  PAROT_PETSC_CALL(TaoGetIterationNumber(tao.get(), &its));
-  TaoType tao_type = nullptr;
-  PAROT_PETSC_CALL(TaoGetType(tao.get(), &tao_type));
-  result.extra_text["tao_type"] = tao_type ? tao_type : "";
 
   // Plan recovery at the final point, with ⟨C, T⟩, marginals and g: one reduction.
   std::vector<double> zc(static_cast<std::size_t>(dim));
@@ -474,42 +813,167 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   DoubleDouble* scal = gpot + M;  // cost, objective part, mass, non-zeros
   double max_nnz = 0;
   SparsePlan& plan = result.plan;
-  for (lindex jl = 0; jl < mr; ++jl) {
-    const gindex j = cols.begin() + jl;
-    lindex nnz = 0;
-    double g_j = 0;
-    kernels::add(scal[1], plan_column(c, jl, zc.data(), nnz, g_j));
-    gpot[j] = DoubleDouble{g_j, 0.0};
-    max_nnz = std::max(max_nnz, static_cast<double>(nnz));
-    for (lindex q = 0; q < nnz; ++q) {
-      const lindex i = c.idx[q];
-      const double t = c.val[q];
-      kernels::add(row[i], t);
-      kernels::add(col[j], t);
-      kernels::add(scal[0], t * ct[static_cast<std::size_t>(jl * N + i)]);
-      kernels::add(scal[2], t);
-      kernels::add(scal[3], 1.0);
-      if (t > threshold) {
-        plan.row.push_back(i);
-        plan.col.push_back(j);
-        plan.value.push_back(t);
+  const auto recover = [&]() {
+    std::fill(sums.begin(), sums.end(), DoubleDouble{});
+    plan = SparsePlan{};
+    max_nnz = 0;
+    for (lindex jl = 0; jl < mr; ++jl) {
+      const gindex j = cols.begin() + jl;
+      lindex nnz = 0;
+      double g_j = 0;
+      kernels::add(scal[1], plan_column(c, jl, zc.data(), nnz, g_j));
+      gpot[j] = DoubleDouble{g_j, 0.0};
+      max_nnz = std::max(max_nnz, static_cast<double>(nnz));
+      for (lindex q = 0; q < nnz; ++q) {
+        const lindex i = c.idx[q];
+        const double t = c.val[q];
+        kernels::add(row[i], t);
+        kernels::add(col[j], t);
+        kernels::add(scal[0], t * ct[static_cast<std::size_t>(jl * N + i)]);
+        kernels::add(scal[2], t);
+        kernels::add(scal[3], 1.0);
+        if (t > threshold) {
+          plan.row.push_back(i);
+          plan.col.push_back(j);
+          plan.value.push_back(t);
+        }
       }
     }
+    dd.allreduce(sums, comm);
+    max_nnz = allreduce_max(comm, max_nnz);
+  };
+  recover();
+  std::vector<double> grad(static_cast<std::size_t>(dim));
+  DoubleDouble F_final;
+  evaluate(c, zc.data(), F_final, grad.data());
+
+  // The feasible k-sparse plan: quadratic OT restricted to the top k entries of every column
+  // at the final point (restricted_qp.hpp), started from (α, β). Its primal cost is an upper
+  // bound, the (semi-)dual value a lower bound. When the restricted dual's maximizer is a
+  // better point of the sparse objective too (always so when the support holds every entry
+  // that could be selected, e.g. k = n), it becomes the final point.
+  bool feasible_used = false;
+  double feasible_src = 0, feasible_tgt = 0, feasible_cost = 0;
+  if (max_iterations > 0) {  // -max_it 0 (or -sparse_tao_max_it 0): nothing is solved
+    sparse::RestrictedQpParams qp_params;
+    qp_params.tol = sparse_.feasible_tol;
+    const auto reduce = [&dd, comm](std::vector<DoubleDouble>& v) { dd.allreduce(v, comm); };
+    sparse::RestrictedQpResult best;
+    SparsePlan best_plan;
+    bool have = false;
+    long newton = 0, cg = 0, adopted = 0;
+    for (long round = 0; round < sparse_.support_rounds; ++round) {
+      sparse::Support support;
+      support.ptr.reserve(static_cast<std::size_t>(mr) + 1);
+      std::vector<lindex> order(static_cast<std::size_t>(N));
+      std::vector<double> sj(static_cast<std::size_t>(N));
+      for (lindex jl = 0; jl < mr; ++jl) {
+        const double* cj = ct.data() + static_cast<std::size_t>(jl * N);
+        for (lindex i = 0; i < N; ++i) {
+          sj[static_cast<std::size_t>(i)] = zc[static_cast<std::size_t>(i)] - cj[i];
+          order[static_cast<std::size_t>(i)] = i;
+        }
+        const lindex kk = kernels::select_top_k(sj.data(), order.data(), N, sparse_.k, false);
+        std::sort(order.begin(), order.begin() + kk);
+        for (lindex q = 0; q < kk; ++q) {
+          support.row.push_back(order[static_cast<std::size_t>(q)]);
+          support.cost.push_back(cj[order[static_cast<std::size_t>(q)]]);
+        }
+        support.ptr.push_back(support.row.size());
+      }
+      std::vector<double> xq(static_cast<std::size_t>(N + M));
+      std::copy(zc.begin(), zc.begin() + N, xq.begin());
+      {  // β: the dual's, or the semi-dual's −γ b_j τ_j; an empty column starts inactive
+        std::vector<double> beta(static_cast<std::size_t>(M), 0.0);
+        for (lindex jl = 0; jl < mr; ++jl) {
+          const gindex j = cols.begin() + jl;
+          double v = gpot[j].value();
+          if (!dual && !(b[j] > 0)) {
+            v = std::numeric_limits<double>::infinity();
+            for (std::size_t e = support.ptr[static_cast<std::size_t>(jl)];
+                 e < support.ptr[static_cast<std::size_t>(jl) + 1]; ++e)
+              v = std::min(v, support.cost[e] - zc[static_cast<std::size_t>(support.row[e])]);
+            if (!std::isfinite(v)) v = 0;
+          }
+          beta[static_cast<std::size_t>(j)] = v;
+        }
+        // Each rank set its own columns: a sum gathers them (exact, one term per entry).
+        MPI_Allreduce(MPI_IN_PLACE, beta.data(), static_cast<int>(M), MPI_DOUBLE, MPI_SUM, comm);
+        std::copy(beta.begin(), beta.end(), xq.begin() + N);
+      }
+      SparsePlan feasible;
+      const auto emit = [&](lindex jl, lindex i, double t) {
+        if (t > threshold) {
+          feasible.row.push_back(i);
+          feasible.col.push_back(cols.begin() + jl);
+          feasible.value.push_back(t);
+        }
+      };
+      const sparse::RestrictedQpResult qp = sparse::solve_restricted_qp(
+          support, a, b, gamma, N, M, cols.begin(), mr, xq, reduce, emit, qp_params);
+      newton += qp.newton_iterations;
+      cg += qp.cg_iterations;
+      const bool better = !have || (qp.reached && !best.reached) ||
+                          (qp.reached && qp.primal < best.primal) ||
+                          (!qp.reached && !best.reached && qp.marginal_error < best.marginal_error);
+      if (better) {
+        best = qp;
+        best_plan = std::move(feasible);
+        have = true;
+      }
+      // Adopt the restricted maximizer if it is a better point of the sparse objective (always
+      // so when the support holds every entry that could be selected, e.g. k = n); then the
+      // next round restricts to its own top-k support.
+      std::vector<double> cand(xq.begin(), xq.begin() + dim);
+      DoubleDouble F_cand;
+      if (!evaluate(c, cand.data(), F_cand, grad.data()) ||
+          !(kernels::sub(F_cand, F_final).value() < 0))
+        break;
+      zc = cand;
+      F_final = F_cand;
+      recover();
+      ++adopted;
+    }
+    evaluate(c, zc.data(), F_final, grad.data());
+    result.extra["support_rounds_adopted"] = static_cast<double>(adopted);
+    result.extra["feasible_newton_iterations"] = static_cast<double>(newton);
+    result.extra["feasible_cg_iterations"] = static_cast<double>(cg);
+    result.extra["feasible_marginal_error"] = best.marginal_error;
+    result.extra["feasible_source_marginal_error"] = best.source_error;
+    result.extra["feasible_target_marginal_error"] = best.target_error;
+    result.extra["feasible_transport_cost"] = best.transport;
+    result.extra["feasible_primal_objective"] = best.primal;
+    result.extra_text["feasible_plan"] =
+        best.reached ? "reached" : "not reached: the support may admit no feasible plan";
+    if (best.reached) {
+      result.has_bounds = true;
+      result.bounds.lower = -F_final.value();
+      result.bounds.upper = best.primal;
+      result.bounds.rounded_source_error = best.source_error;
+      result.bounds.rounded_target_error = best.target_error;
+      // A closed interval certifies that the (semi-)dual reached its maximum.
+      if (!converged(reason) && result.bounds.upper - result.bounds.lower <=
+                                    sparse_.gap_rtol * std::abs(result.bounds.upper))
+        reason = Reason::converged_rtol;
+    }
+    if (sparse_.plan == "feasible") {
+      plan = std::move(best_plan);
+      feasible_used = true;
+      feasible_src = best.source_error;
+      feasible_tgt = best.target_error;
+      feasible_cost = best.transport;
+    }
   }
-  dd.allreduce(sums, comm);
-  max_nnz = allreduce_max(comm, max_nnz);
-  double src = 0, tgt = 0, src_max = 0, tgt_max = 0, lin = 0;
+  double src = 0, tgt = 0, src_max = 0, tgt_max = 0;
   for (gindex i = 0; i < N; ++i) {
     const double e = std::abs(row[i].value() - a[i]);
     src += e;
     src_max = std::max(src_max, e);
-    lin += a[i] * zc[static_cast<std::size_t>(i)];
   }
   for (gindex j = 0; j < M; ++j) {
     const double e = std::abs(col[j].value() - b[j]);
     tgt += e;
     tgt_max = std::max(tgt_max, e);
-    if (dual) lin += b[j] * zc[static_cast<std::size_t>(N + j)];
   }
 
   solution.f.resize(nl);
@@ -522,7 +986,14 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
   result.reason = reason;
   result.iterations = its;
   result.transport_cost = scal[0].value();
-  result.objective = lin - scal[1].value();
+  if (feasible_used) {  // -sparse_plan feasible: the reported plan is the feasible one
+    result.extra["recovered_transport_cost"] = scal[0].value();
+    result.extra["recovered_marginal_error"] = src + tgt;
+    result.transport_cost = feasible_cost;
+    src = feasible_src;
+    tgt = feasible_tgt;
+  }
+  result.objective = -F_final.value();
   result.plan_mass = scal[2].value();
   result.source_marginal_error = src;
   result.target_marginal_error = tgt;

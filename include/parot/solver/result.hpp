@@ -14,7 +14,8 @@ namespace parot {
 /// Why a solve stopped. PETSc's sign convention: positive converged, negative did not.
 enum class Reason : int {
   converged_atol = 1,       ///< marginal L1 error <= atol
-  converged_tolerance = 2,  ///< an inner optimizer's own tolerance (sparse: -sparse_tao_gatol …)
+  converged_tolerance = 2,  ///< an inner optimizer's own tolerance (sparse: -sparse_tao_gatol,
+                            ///< or the stationarity measure below -sparse_stationarity_tol)
   converged_rtol = 3,       ///< near-exact mode: certified (upper − lower) / upper <= -ot_rtol
   iterating = 0,
   diverged_max_it = -1,       ///< max_it reached first

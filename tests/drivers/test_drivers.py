@@ -3,6 +3,7 @@
 # The command-line drivers end to end at one rank count: generate -> solve -> inspect, and bad
 # input (DESIGN.md §5): exit code 2, one clear message printed once, no result file.
 import argparse
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -349,9 +350,12 @@ class Drivers(unittest.TestCase):
             (["-solver", "sparse", "-sparse_k", "2", "-sparse_formulation", "primal"],
              "unknown value 'primal'"),
         ]
-        for extra, fragment in cases:
+        # Two runs at a time (a run is mostly start-up latency); results checked in order.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda c: self.solve(self.clouds, out, *c[0]), cases))
+        for (extra, fragment), r in zip(cases, results):
             with self.subTest(extra=extra):
-                self.expect_usage_error(self.solve(self.clouds, out, *extra), fragment, out)
+                self.expect_usage_error(r, fragment, out)
         r = run(tool("parot-generate"), "-family", "clouds", "-n", "-5", "-output", out)
         self.expect_usage_error(r, "-n and -m must be positive", out)
         r = run(tool("parot-generate"), "-family", "cloud", "-output", out)

@@ -3,6 +3,7 @@
 # Every file of the malformed-input corpus and every bad option set, at one rank count: exit code
 # 2, one clear message (printed once) naming the problem, no output file, within the timeout.
 import argparse
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -50,26 +51,37 @@ class Malformed(unittest.TestCase):
         self.assertGreaterEqual(len(self.corpus), 50)
         self.assertGreaterEqual(len(malformed.BAD_OPTIONS), 20)
 
+    def run_all(self, cases):
+        """Runs the (argv, output) cases, --jobs at a time (a run is mostly start-up latency:
+        MPI and PETSc initialization, the error path, mpirun's clean-up), results in order.
+        Every case has its own output name, so a case that wrongly wrote is caught as itself."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=ARGS.jobs) as pool:
+            return list(pool.map(lambda case: run(*case), cases))
+
     def test_every_broken_file(self):
-        out = os.path.join(self.dir.name, "never.h5")
-        for name, path, fragment in self.corpus:
+        outs = [os.path.join(self.dir.name, f"never_file{i}.h5") for i in range(len(self.corpus))]
+        results = self.run_all([(os.path.join(ARGS.bin, "parot-solve"), "-problem", path,
+                                 "-output", out) for (_, path, _), out in zip(self.corpus, outs)])
+        for (name, path, fragment), out, r in zip(self.corpus, outs, results):
             with self.subTest(name):
-                r = run(os.path.join(ARGS.bin, "parot-solve"), "-problem", path, "-output", out)
                 self.check(r, fragment, out, names=os.path.basename(path))
 
     def test_every_broken_mesh_and_batch(self):
-        out = os.path.join(self.dir.name, "never_sliced.h5")
-        for name, argv, fragment, file_name in malformed.make_sliced_corpus(self.dir.name):
+        corpus = malformed.make_sliced_corpus(self.dir.name)
+        outs = [os.path.join(self.dir.name, f"never_sliced{i}.h5") for i in range(len(corpus))]
+        results = self.run_all([(os.path.join(ARGS.bin, "parot-sliced"), *argv, "-output", out)
+                                for (_, argv, _, _), out in zip(corpus, outs)])
+        for (name, _, fragment, file_name), out, r in zip(corpus, outs, results):
             with self.subTest(name):
-                r = run(os.path.join(ARGS.bin, "parot-sliced"), *argv, "-output", out)
                 self.check(r, fragment, out, names=file_name)
 
     def test_every_bad_option_set(self):
-        out = os.path.join(self.dir.name, "never.h5")
-        for argv, fragment in malformed.BAD_OPTIONS:
+        cases = malformed.BAD_OPTIONS
+        outs = [os.path.join(self.dir.name, f"never_option{i}.h5") for i in range(len(cases))]
+        results = self.run_all([(os.path.join(ARGS.bin, "parot-solve"), "-problem", self.valid,
+                                 "-output", out, *argv) for (argv, _), out in zip(cases, outs)])
+        for (argv, fragment), out, r in zip(cases, outs, results):
             with self.subTest(argv=argv):
-                r = run(os.path.join(ARGS.bin, "parot-solve"), "-problem", self.valid, "-output",
-                        out, *argv)
                 self.check(r, fragment, out)
 
     def test_unwritable_output(self):
@@ -83,5 +95,6 @@ if __name__ == "__main__":
     parser.add_argument("--bin", required=True)
     parser.add_argument("--np", type=int, default=1)
     parser.add_argument("--mpiexec", default="mpiexec")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at a time")
     ARGS, rest = parser.parse_known_args()
     unittest.main(argv=[sys.argv[0], "-v", *rest])

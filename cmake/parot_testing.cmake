@@ -12,6 +12,19 @@ set(PAROT_TEST_ENVIRONMENT
     OMPI_MCA_odls_base_sigkill_timeout=0
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PETSC_OPTIONS=-no_signal_handler)
 
+# The ctest slots (PROCESSORS) of a driver test at `np` ranks. Driver tests are mostly process
+# start-up latency (MPI and PETSc initialization, mpirun's set-up and clean-up: ~0.4 s of CPU in
+# a run of ~1 s, measured), so they take at most two slots, and run-all.sh runs ctest with twice
+# as many slots as cores: two such tests share the machine instead of one waiting for the other.
+# The numeric MPI tests (parot_add_mpi_test) keep one slot per rank.
+function(parot_driver_slots np out)
+  if(np GREATER 2)
+    set(${out} 2 PARENT_SCOPE)
+  else()
+    set(${out} ${np} PARENT_SCOPE)
+  endif()
+endfunction()
+
 # Registers `command` (a list; @NP@ is replaced by the rank count) once per rank count.
 function(parot_add_mpi_test name)
   cmake_parse_arguments(ARG "" "" "COMMAND;LABELS" ${ARGN})

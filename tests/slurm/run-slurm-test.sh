@@ -168,14 +168,16 @@ fi
 
 # --- wait (bounded) ----------------------------------------------------------------------------
 # A requeued job waits for its BeginTime (Slurm delays a requeue by about two minutes); once the
-# checkpointed stop is in the log, the test releases it at once.
+# checkpointed stop is in the log, the test releases it (two seconds later).
 ckpt_log="" released=0
 while [[ -n $(squeue -h -j "${submitted// /,}" -o %i 2>/dev/null | head -1) ]]; do
   ckpt_log=$(ls "$work"/logs/checkpoint-"${job_of[checkpoint]}"-*.out 2>/dev/null || true)
   if ((!released)) && [[ -n $ckpt_log ]] && grep -q PAROT-JOB-CHECKPOINTED "$ckpt_log" &&
     [[ $(squeue -h -j "${job_of[checkpoint]}" -o %T) == PENDING ]]; then
-    scontrol update JobId="${job_of[checkpoint]}" StartTime=now && released=1 &&
-      note "requeued job ${job_of[checkpoint]} released (StartTime=now)"
+    # now+2 (seconds), not now: slurmd revoked the first run's credential; a new allocation in
+    # the same second is refused as "Job credential revoked" and the job fails (seen in CI).
+    scontrol update JobId="${job_of[checkpoint]}" StartTime=now+2 && released=1 &&
+      note "requeued job ${job_of[checkpoint]} released (StartTime=now+2)"
   fi
   if ((SECONDS >= deadline)); then
     fail "jobs still queued or running after ${job_timeout}s:"
@@ -242,8 +244,8 @@ grep -q '^restart_count: 1' "$work/runs/solve-$id/provenance.txt" || fail "check
 
 # HDF5 results and provenance.
 /usr/bin/python3 - "$work/runs" "${job_of[solve-sinkhorn]}" "${job_of[solve-sns]}" \
-  "${job_of[sliced]}" "${job_of[strong]}" "${job_of[weak]}" "${job_of[checkpoint]}" <<'EOF' ||
-  fail "HDF5 result checks"
+  "${job_of[sliced]}" "${job_of[strong]}" "${job_of[weak]}" "${job_of[checkpoint]}" \
+  <<'EOF' || fail "HDF5 result checks"
 import os, sys
 import h5py
 runs, sink, sns, sliced, strong, weak, ckpt = sys.argv[1:]

@@ -96,5 +96,11 @@ if __name__ == "__main__":
     parser.add_argument("--np", type=int, default=1)
     parser.add_argument("--mpiexec", default="mpiexec")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time")
+    parser.add_argument("--part", default="1/1",
+                        help="K/N: run the K-th of N interleaved shares of the test methods "
+                             "(ctest runs the shares side by side)")
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    k, n = (int(x) for x in ARGS.part.split("/"))
+    names = sorted(unittest.TestLoader().getTestCaseNames(Malformed))
+    share = [f"Malformed.{name}" for i, name in enumerate(names) if i % n == k - 1]
+    unittest.main(argv=[sys.argv[0], "-v", *share, *rest])

@@ -200,6 +200,21 @@ double ref_attribute(const std::string& object, const std::string& key) {
   return value;
 }
 
+// A tiny dense problem: uniform costs in [0, 1), weights in [0.5, 1.5) normalized to mass 1
+// (the random numbers are drawn in this order: C row by row, then a, then b).
+void random_tiny_problem(std::mt19937_64& rng, RowMatrix& C, Vector& a, Vector& b) {
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  for (Eigen::Index i = 0; i < C.rows(); ++i)
+    for (Eigen::Index j = 0; j < C.cols(); ++j)
+      C(i, j) = unif(rng);
+  for (Eigen::Index i = 0; i < a.size(); ++i)
+    a[i] = 0.5 + unif(rng);
+  for (Eigen::Index j = 0; j < b.size(); ++j)
+    b[j] = 0.5 + unif(rng);
+  a /= a.sum();
+  b /= b.sum();
+}
+
 }  // namespace
 
 TEST(SparseOt, BruteForceOverSupportsOnTinyProblems) {
@@ -210,15 +225,7 @@ TEST(SparseOt, BruteForceOverSupportsOnTinyProblems) {
   for (int problem = 0; problem < 4; ++problem) {
     RowMatrix C(n, m);
     Vector a(n), b(m);
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < m; ++j)
-        C(i, j) = unif(rng);
-    for (int i = 0; i < n; ++i)
-      a[i] = 0.5 + unif(rng);
-    for (int j = 0; j < m; ++j)
-      b[j] = 0.5 + unif(rng);
-    a /= a.sum();
-    b /= b.sum();
+    random_tiny_problem(rng, C, a, b);
     double gamma = problem == 2 ? 0.05 : 0.5;
     if (problem == 3) {
       // Two cheap 2 × 2 blocks, uniform weights, γ/8 > the off-block cost: quadratic OT spreads
@@ -488,20 +495,11 @@ TEST(SparseOt, FeasiblePlanAndCertifiedBoundsAgainstBruteForce) {
   // with at most k per column exists.
   const int n = 4, m = 4;
   std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> unif(0.0, 1.0);
   int bounded = 0, infeasible = 0;
   for (int problem = 0; problem < 3; ++problem) {
     RowMatrix C(n, m);
     Vector a(n), b(m);
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < m; ++j)
-        C(i, j) = unif(rng);
-    for (int i = 0; i < n; ++i)
-      a[i] = 0.5 + unif(rng);
-    for (int j = 0; j < m; ++j)
-      b[j] = 0.5 + unif(rng);
-    a /= a.sum();
-    b /= b.sum();
+    random_tiny_problem(rng, C, a, b);
     const double gamma = problem == 1 ? 0.05 : 0.5;
     for (int k = 1; k <= n; ++k) {
       const BruteForce bf = brute_force_on_root(C, a, b, gamma, k);

@@ -15,7 +15,7 @@
 namespace parot {
 
 namespace {
-std::string g_last_petsc_message;
+thread_local std::string g_last_petsc_message;
 
 PetscErrorCode capture_handler(MPI_Comm, int, const char*, const char*, PetscErrorCode code,
                                PetscErrorType type, const char* message, void*) {
@@ -46,13 +46,28 @@ void check(PetscErrorCode code, Failure failure, const char* call) {
 }  // namespace petsc
 
 Environment::Environment(int& argc, char**& argv, const char* help) {
-  // A file-size limit (ulimit -f) makes write() fail with EFBIG instead of killing the rank
-  // with SIGXFSZ: the write error is then reported like a full disk.
-  std::signal(SIGXFSZ, SIG_IGN);
-  const PetscErrorCode code = PetscInitialize(&argc, &argv, nullptr, help);
-  if (code) {
-    std::fprintf(stderr, "parot: PetscInitialize failed (code %d)\n", static_cast<int>(code));
-    std::exit(1);
+  start(&argc, &argv, help);
+}
+
+Environment::Environment() {
+  start(nullptr, nullptr, nullptr);
+}
+
+void Environment::start(int* argc, char*** argv, const char* help) {
+  PetscBool initialized = PETSC_FALSE;
+  PetscInitialized(&initialized);
+  attached_ = initialized == PETSC_TRUE;
+  if (!attached_) {
+    // A file-size limit (ulimit -f) makes write() fail with EFBIG instead of killing the rank
+    // with SIGXFSZ: the write error is then reported like a full disk. (A host keeps its own
+    // signal dispositions.)
+    std::signal(SIGXFSZ, SIG_IGN);
+    const PetscErrorCode code =
+        argc ? PetscInitialize(argc, argv, nullptr, help) : PetscInitializeNoArguments();
+    if (code) {
+      std::fprintf(stderr, "parot: PetscInitialize failed (code %d)\n", static_cast<int>(code));
+      std::exit(1);
+    }
   }
   petsc::install_error_handler();
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank_);
@@ -60,6 +75,10 @@ Environment::Environment(int& argc, char**& argv, const char* help) {
 }
 
 Environment::~Environment() {
+  if (attached_) {  // the host owns PETSc and MPI, and any exception in flight
+    PetscPopErrorHandler();
+    return;
+  }
   if (std::uncaught_exceptions() > 0) MPI_Abort(PETSC_COMM_WORLD, 1);
   if (detail::finalize_unsafe()) {  // see finalize_guard.hpp: the error is already reported
     std::fflush(stdout);

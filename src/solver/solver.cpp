@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Solver registry, shared options and reasons.
+// Shared options and reasons of the solvers.
 #include "parot/solver/solver.hpp"
 
 #include <cmath>
 
 #include "parot/core/error.hpp"
 #include "parot/core/options.hpp"
-#include "parot/solver/annealed.hpp"
-#include "parot/solver/sinkhorn.hpp"
-#include "parot/solver/sns.hpp"
-#include "parot/solver/sparse.hpp"
 
 namespace parot {
 
@@ -39,8 +35,8 @@ std::string to_string(Reason reason) {
   return "unknown";
 }
 
-void read_common_options(MPI_Comm comm, SolveParams& params) {
-  OptionsBlock block(comm, "", "parot solver options");
+void read_common_options(MPI_Comm comm, SolveParams& params, const std::string& prefix) {
+  OptionsBlock block(comm, prefix, "parot solver options");
   block.real("reg", "regularization (ε, POT convention); default 0.01 x the largest cost",
              params.reg);
   block.boolean("reg_relative", "read -reg as a fraction of the largest cost", params.reg_relative);
@@ -87,29 +83,6 @@ double absolute_reg(const SolveParams& params, double max_cost) {
               "the regularization must be positive; the largest cost is ", max_cost,
               ", which gives reg = ", eps, " (give an absolute -reg)");
   return eps;
-}
-
-std::vector<std::string> solver_types() {
-  return {"sinkhorn", "sns", "sparse"};
-}
-
-std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
-                                    const SolveParams& params) {
-  validate(params);
-  if (params.ot_rtol > 0 && (type == "sinkhorn" || type == "sns")) {
-    SolveParams inner = params;
-    inner.ot_rtol = 0;
-    return std::make_unique<AnnealedSolver>(comm, make_solver(comm, type, inner), params);
-  }
-  PAROT_CHECK(params.ot_rtol == 0, InvalidArgument,
-              "option -ot_rtol works with -solver sinkhorn or sns, not '", type, "'");
-  if (type == "sinkhorn") return std::make_unique<SinkhornSolver>(comm, params);
-  if (type == "sns") return std::make_unique<SnsSolver>(comm, params);
-  if (type == "sparse") return std::make_unique<SparseSolver>(comm, params);
-  std::string list;
-  for (const auto& t : solver_types())
-    list += (list.empty() ? "" : ", ") + t;
-  throw InvalidArgument("unknown solver '" + type + "' (available: " + list + ")", true);
 }
 
 }  // namespace parot

@@ -7,36 +7,19 @@
 
 namespace parot::test {
 
-namespace {
-Measure slice(const Layout& layout, const RowMatrix& X, const Vector& w) {
-  Measure m;
-  m.layout = layout;
-  m.points = X.middleRows(layout.begin(), layout.local_size());
-  m.weights = w.segment(layout.begin(), layout.local_size());
-  return m;
-}
-}  // namespace
-
+// The library's own entry point for in-memory arrays, each rank giving its block of `rows`.
 Problem make_problem(const Layout& rows, const RowMatrix& X, const Vector& a, const RowMatrix& Y,
                      const Vector& b, CostType type, double p) {
-  Problem problem;
-  problem.name = "test";
-  problem.source = slice(rows, X, a);
-  problem.target = slice(Layout::replicated(rows.comm(), Y.rows()), Y, b);
-  problem.cost = Cost(type, p, problem.source, problem.target);
-  finalize_problem(problem, "test problem");
-  return problem;
+  return problem_from_points(rows.comm(), RowsGiven::local,
+                             X.middleRows(rows.begin(), rows.local_size()),
+                             a.segment(rows.begin(), rows.local_size()), Y, b, type, p);
 }
 
 Problem make_matrix_problem(const Layout& rows, const RowMatrix& C, const Vector& a,
                             const Vector& b) {
-  Problem problem;
-  problem.name = "test";
-  problem.source = slice(rows, RowMatrix(C.rows(), 0), a);
-  problem.target = slice(Layout::replicated(rows.comm(), C.cols()), RowMatrix(C.cols(), 0), b);
-  problem.cost = Cost(RowMatrix(C.middleRows(rows.begin(), rows.local_size())));
-  finalize_problem(problem, "test problem");
-  return problem;
+  return problem_from_cost(rows.comm(), RowsGiven::local,
+                           C.middleRows(rows.begin(), rows.local_size()),
+                           a.segment(rows.begin(), rows.local_size()), b);
 }
 
 std::vector<Layout> test_layouts(MPI_Comm comm, gindex n) {

@@ -17,19 +17,29 @@ namespace parot {
 /// system error not caused by the input, e.g. a full disk).
 int exit_code(ErrorKind kind) noexcept;
 
-/// Owns the MPI + PETSc lifetime of a program (drivers, test mains).
+/// The MPI + PETSc lifetime of a program (drivers, test mains, embedding hosts).
 ///
-/// The constructor calls PetscInitialize (which initializes MPI if needed) and makes PETSc
-/// return errors instead of printing a traceback on every rank. The destructor finalizes PETSc
-/// and MPI when no exception is in flight, and calls MPI_Abort otherwise.
-/// @collective{MPI_COMM_WORLD}
+/// Owning (the drivers): the constructor calls PetscInitialize (which initializes MPI unless the
+/// host already did) and makes PETSc return errors instead of printing a traceback on every
+/// rank. The destructor finalizes PETSc, and MPI if PETSc started it, when no exception is in
+/// flight, and calls MPI_Abort otherwise.
+///
+/// Attached (a host such as mpi4py/petsc4py or a C++ program that initialized PETSc itself):
+/// when PETSc is already initialized, the constructor only installs parot's PETSc error
+/// handler; the destructor removes it and finalizes nothing, and never aborts: an exception in
+/// flight goes on to the host. The host finalizes PETSc and MPI after the Environment is gone.
+/// @collective{PETSC_COMM_WORLD}
 class Environment {
  public:
   Environment(int& argc, char**& argv, const char* help = nullptr);
+  /// Without command-line arguments (options from PETSC_OPTIONS or the host's database).
+  Environment();
   ~Environment();
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
 
+  /// True when the host initialized PETSc (and so owns its finalization).
+  bool attached() const noexcept { return attached_; }
   /// The world communicator (PETSC_COMM_WORLD).
   MPI_Comm comm() const noexcept;
   int rank() const noexcept { return rank_; }
@@ -41,10 +51,14 @@ class Environment {
   int handle_exception(const std::exception_ptr& error, const char* program) const;
 
   /// Runs a driver's body and returns its exit code; an exception thrown out of it is mapped by
-  /// handle_exception. @collective{comm()}
+  /// handle_exception. For drivers: it may end the job (MPI_Abort) on a local error, which the
+  /// library itself never does. @collective{comm()}
   int run(const char* program, const std::function<int()>& body) const;
 
  private:
+  void start(int* argc, char*** argv, const char* help);
+
+  bool attached_ = false;
   int rank_ = 0;
   int size_ = 1;
   mutable int exit_code_ = 0;  ///< the last run()'s exit code

@@ -41,8 +41,8 @@ struct SolveParams {
   double ot_rtol = 0;
 };
 
-/// Reads the keys above. @collective{comm}
-void read_common_options(MPI_Comm comm, SolveParams& params);
+/// Reads the keys above, each as -[prefix]key (e.g. prefix "a_": -a_reg). @collective{comm}
+void read_common_options(MPI_Comm comm, SolveParams& params, const std::string& prefix = "");
 /// Checks every field: reg finite and positive, or -1 (the default); atol finite and positive;
 /// max_it and check_every positive; plan_threshold finite; ot_rtol finite and >= 0. Called by
 /// read_common_options, make_solver, the solver constructors and every solve.
@@ -52,13 +52,19 @@ void validate(const SolveParams& params);
 /// the default 0.01 × max_cost. @notcollective @throws InvalidArgument when it is not positive.
 double absolute_reg(const SolveParams& params, double max_cost);
 
-/// A solver of entropic (or other) OT problems. Instances are built by make_solver.
+/// A solver of entropic (or other) OT problems. Instances are built by make_solver
+/// (registry.hpp).
 class Solver {
  public:
   virtual ~Solver() = default;
   virtual std::string type() const = 0;
-  /// Reads the solver's own keys (with its prefix, e.g. -sns_...). @collective{comm}
+  /// Reads the solver's own keys: -[options prefix][type's prefix]key, e.g. -sns_warmup_it, or
+  /// -a_sns_warmup_it after set_options_prefix("a_"). @collective{comm}
   virtual void set_from_options() = 0;
+  /// The prefix of every options key this solver (and any solver nested in it) reads, as PETSc's
+  /// KSPSetOptionsPrefix; default "". Set it before set_from_options. @notcollective
+  void set_options_prefix(std::string prefix) { options_prefix_ = std::move(prefix); }
+  const std::string& options_prefix() const noexcept { return options_prefix_; }
   /// Solves; `solution` carries the initial guess in (if sized) and the potentials out.
   /// @collective{problem.comm()}
   virtual SolveResult solve(const Problem& problem, Solution& solution) = 0;
@@ -80,14 +86,7 @@ class Solver {
 
   SolveParams params_;
   const Checkpointing* checkpointing_ = nullptr;
+  std::string options_prefix_;
 };
-
-/// Builds a solver by type name ("sinkhorn", ...). @notcollective
-/// @throws InvalidArgument (collective: the name is replicated) for an unknown type or invalid
-/// params (validate).
-std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
-                                    const SolveParams& params = {});
-/// Names of the registered solver types.
-std::vector<std::string> solver_types();
 
 }  // namespace parot

@@ -42,7 +42,7 @@ AnnealedSolver::AnnealedSolver(MPI_Comm comm, std::unique_ptr<Solver> inner, Sol
 }
 
 void AnnealedSolver::set_from_options() {
-  OptionsBlock block(comm_, "", "near-exact OT (-ot_rtol) options");
+  OptionsBlock block(comm_, options_prefix(), "near-exact OT (-ot_rtol) options");
   block.real("ot_eps_start", "first stage's reg, relative to the largest cost", anneal_.eps_start);
   block.real("ot_eps_factor", "ratio of consecutive reg stages, in (0, 1)", anneal_.eps_factor);
   block.real("ot_eps_min", "smallest reg, relative to the largest cost (-reg overrides)",
@@ -60,6 +60,7 @@ void AnnealedSolver::set_from_options() {
                 anneal_.multiscale_min);
   block.read();
   validate(anneal_);
+  inner_->set_options_prefix(options_prefix());
   inner_->set_from_options();
 }
 

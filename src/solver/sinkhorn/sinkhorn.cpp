@@ -76,7 +76,7 @@ SinkhornSolver::SinkhornSolver(MPI_Comm comm, SolveParams params, SinkhornParams
 }
 
 void SinkhornSolver::set_from_options() {
-  OptionsBlock block(comm_, "", "Sinkhorn options");
+  OptionsBlock block(comm_, options_prefix(), "Sinkhorn options");
   block.boolean("eps_scaling", "anneal ε from the largest cost down to -reg",
                 sinkhorn_.eps_scaling);
   block.real("eps_scaling_factor", "ratio between consecutive ε stages, in (0, 1)",

@@ -99,7 +99,7 @@ SnsSolver::SnsSolver(MPI_Comm comm, SolveParams params, SnsParams sns)
 SnsSolver::~SnsSolver() = default;
 
 void SnsSolver::set_from_options() {
-  OptionsBlock block(comm_, "sns_", "Sinkhorn-Newton-Sparse options");
+  OptionsBlock block(comm_, options_prefix() + "sns_", "Sinkhorn-Newton-Sparse options");
   block.integer("warmup_it", "Sinkhorn iterations before Newton", sns_.warmup_it);
   block.real("switch_tol", "switch to Newton below this marginal error (<= 0: off)",
              sns_.switch_tol);

@@ -496,7 +496,7 @@ SparseSolver::SparseSolver(MPI_Comm comm, SolveParams params, SparseParams spars
 SparseSolver::~SparseSolver() = default;
 
 void SparseSolver::set_from_options() {
-  OptionsBlock block(comm_, "sparse_", "sparsity-constrained OT options");
+  OptionsBlock block(comm_, options_prefix() + "sparse_", "sparsity-constrained OT options");
   block.integer("k", "at most k non-zeros per column of the plan (1 <= k <= n; required)",
                 sparse_.k);
   block.choice("formulation", "maximize the dual or the semi-dual", {"dual", "semidual"},

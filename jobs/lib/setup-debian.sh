@@ -9,7 +9,8 @@ PAROT_BUILD=${PAROT_BUILD:-$PAROT_ROOT/build}
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin petsc-dev time
           libhdf5-openmpi-dev hdf5-tools libeigen3-dev libgtest-dev libbenchmark-dev
           python3-h5py python3-numpy python3-scipy python3-pot libopenblas0-pthread python3-matplotlib
-          slurm-wlm munge)
+          slurm-wlm munge
+          pybind11-dev python3-dev python3-mpi4py python3-pytest python3-pytest-timeout)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,6 +25,11 @@ fi
 
 cmake -S "$PAROT_ROOT" -B "$PAROT_BUILD" -DCMAKE_BUILD_TYPE=Release -DPAROT_BUILD_TESTS=ON
 cmake --build "$PAROT_BUILD" -j "$(nproc)"
+# `import parot` from any directory: the package goes to /usr/local/lib/python3.X/dist-packages
+# (on Debian's sys.path; python.md §8). Without root: PYTHONPATH=$PAROT_BUILD/python.
+if [[ $(id -u) -eq 0 ]]; then
+  cmake --install "$PAROT_BUILD" --component python >/dev/null
+fi
 
 # Open MPI: allow root (containers, CI), more ranks than cores, yield when idle.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

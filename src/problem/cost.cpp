@@ -48,7 +48,13 @@ Cost::Cost(CostType type, double p, const Measure& source, const Measure& target
   target_t_ = target.points.transpose();
 }
 
-Cost::Cost(RowMatrix block)
-    : type_(CostType::matrix), rows_(block.rows()), cols_(block.cols()), block_(std::move(block)) {}
+Cost::Cost(RowMatrix block) : type_(CostType::matrix), rows_(block.rows()), cols_(block.cols()) {
+  auto owned = std::make_shared<const RowMatrix>(std::move(block));
+  block_ = owned->data();
+  owner_ = std::move(owned);
+}
+
+Cost::Cost(const double* block, lindex rows, lindex cols, std::shared_ptr<const void> owner)
+    : type_(CostType::matrix), rows_(rows), cols_(cols), owner_(std::move(owner)), block_(block) {}
 
 }  // namespace parot

@@ -27,7 +27,7 @@ void Cost::tile(lindex i0, lindex ni, lindex j0, lindex nj, double* out, lindex 
       return;
     case CostType::matrix:
       for (lindex a = 0; a < ni; ++a)
-        std::copy_n(block_.data() + (i0 + a) * cols_ + j0, nj, out + a * ld);
+        std::copy_n(block_ + (i0 + a) * cols_ + j0, nj, out + a * ld);
       return;
   }
 }
@@ -35,7 +35,7 @@ void Cost::tile(lindex i0, lindex ni, lindex j0, lindex nj, double* out, lindex 
 double Cost::max_value(MPI_Comm comm) const {
   double local = -std::numeric_limits<double>::infinity();
   if (type_ == CostType::matrix) {
-    const double* c = block_.data();
+    const double* c = block_;
     for (lindex k = 0; k < rows_ * cols_; ++k)
       local = std::max(local, c[k]);
   } else {

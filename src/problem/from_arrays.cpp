@@ -70,7 +70,8 @@ Problem problem_from_points(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& 
 }
 
 Problem problem_from_cost(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& C,
-                          const VectorCRef& a, const VectorCRef& b) {
+                          const VectorCRef& a, const VectorCRef& b,
+                          std::shared_ptr<const void> owner) {
   std::string error;
   if (a.size() != C.rows())
     error =
@@ -88,7 +89,10 @@ Problem problem_from_cost(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& C,
   problem.target.layout = Layout::replicated(comm, C.cols());
   problem.target.points = RowMatrix(C.cols(), 0);
   problem.target.weights = b;
-  problem.cost = Cost(RowMatrix(own_rows(C, rows, problem.source.layout)));
+  const auto kept = own_rows(C, rows, problem.source.layout);
+  const bool in_place = owner && (kept.rows() <= 1 || kept.outerStride() == kept.cols());
+  problem.cost = in_place ? Cost(kept.data(), kept.rows(), kept.cols(), std::move(owner))
+                          : Cost(RowMatrix(kept));
   finalize_problem(problem, "arrays");
   return problem;
 }

@@ -23,7 +23,7 @@ void finalize_problem(Problem& problem, const std::string& origin) {
 
   const Cost& cost = problem.cost;
   if (cost.type() == CostType::matrix) {
-    const RowMatrix& block = cost.block();
+    const auto block = cost.block();
     PAROT_CHECK(cost.cols() == problem.m(), DimensionMismatch, origin, ": cost has ", cost.cols(),
                 " columns but the target measure has ", problem.m(), " points");
     std::string bad;

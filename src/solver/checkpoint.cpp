@@ -27,7 +27,7 @@ void Checkpointing::at_iteration(const Problem& problem, long iteration, double 
   }
   if (signalled)
     throw Interrupted(
-        detail::cat("stopped by a signal (SIGTERM, SIGUSR1 or SIGUSR2) after iteration ", iteration,
+        detail::cat("stopped by a signal after iteration ", iteration,
                     "; ",
                     store ? "the state is saved in " + store->where() + " (resume with -restart " +
                                 store->where() + ")"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Scheduler signals (SIGTERM, SIGUSR1, SIGUSR2) as a flag that solvers poll between iterations.
+// Scheduler signals (SIGTERM, SIGUSR1, SIGUSR2; SIGINT on request) as a flag that solvers poll
+// between iterations.
 #pragma once
 
 namespace parot {
@@ -11,7 +12,9 @@ namespace parot {
 /// (a scheduler or mpirun may signal only some ranks). @notcollective
 class SignalScope {
  public:
-  SignalScope();
+  /// `interrupt`: also catch SIGINT (Ctrl-C), for hosts such as Python whose user expects an
+  /// interactive stop; the solver then stops like on SIGTERM (Interrupted).
+  explicit SignalScope(bool interrupt = false);
   ~SignalScope();
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;

@@ -2,6 +2,7 @@
 // Ground costs, evaluated matrix-free tile by tile (or read from a stored row block).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "parot/core/types.hpp"
@@ -29,13 +30,18 @@ class Cost {
   Cost(CostType type, double p, const Measure& source, const Measure& target);
   /// An explicit cost: `block` holds the local rows (local_size x m) of the n x m matrix.
   explicit Cost(RowMatrix block);
+  /// An explicit cost read in place from the caller's buffer: `rows` × `cols`, row-major and
+  /// contiguous, kept alive by `owner` while this cost (or a copy of it) exists. No copy.
+  Cost(const double* block, lindex rows, lindex cols, std::shared_ptr<const void> owner);
 
   CostType type() const noexcept { return type_; }
   double p() const noexcept { return p_; }
   lindex local_rows() const noexcept { return rows_; }
   lindex cols() const noexcept { return cols_; }
-  /// The stored block of an explicit cost (empty otherwise).
-  const RowMatrix& block() const noexcept { return block_; }
+  /// The local rows of an explicit cost (empty otherwise).
+  Eigen::Map<const RowMatrix> block() const noexcept {
+    return {block_, block_ ? rows_ : 0, block_ ? cols_ : 0};
+  }
 
   /// Writes C(i0 + a, j0 + b) to out[a * ld + b] for a < ni, b < nj (local row indices).
   /// @notcollective
@@ -48,9 +54,10 @@ class Cost {
   CostType type_ = CostType::sqeuclidean;
   double p_ = 2.0;
   lindex rows_ = 0, cols_ = 0, dim_ = 0;
-  RowMatrix source_;    // local source points, rows_ x dim_
-  RowMatrix target_t_;  // target points transposed: dim_ x cols_ (SoA)
-  RowMatrix block_;     // explicit cost block, rows_ x cols_
+  RowMatrix source_;                   // local source points, rows_ x dim_
+  RowMatrix target_t_;                 // target points transposed: dim_ x cols_ (SoA)
+  std::shared_ptr<const void> owner_;  // explicit cost: keeps the block alive (shared by copies)
+  const double* block_ = nullptr;      // explicit cost block, rows_ x cols_
 };
 
 }  // namespace parot

@@ -6,6 +6,7 @@
 #include <mpi.h>
 
 #include <Eigen/Core>
+#include <memory>
 
 #include "parot/problem/problem.hpp"
 
@@ -34,8 +35,12 @@ Problem problem_from_points(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& 
 
 /// The problem with an explicit cost: C holds the given source rows (rows × m) of the n × m
 /// cost, a their weights, b the m target weights (replicated). Otherwise as
-/// problem_from_points. @collective{comm}
+/// problem_from_points. With an `owner` (which keeps C's buffer alive), the rows this rank keeps
+/// are read in place for the problem's lifetime instead of copied (C row-major and contiguous,
+/// as Eigen::Ref<const RowMatrix> guarantees); the caller must not change them meanwhile.
+/// @collective{comm}
 Problem problem_from_cost(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& C,
-                          const VectorCRef& a, const VectorCRef& b);
+                          const VectorCRef& a, const VectorCRef& b,
+                          std::shared_ptr<const void> owner = nullptr);
 
 }  // namespace parot

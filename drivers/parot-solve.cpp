@@ -55,8 +55,12 @@ int run(const parot::Environment& env) {
   defaults.family = "clouds";
   defaults.n = 3000;
   defaults.d = 2;
-  parot::Problem problem = problem_path.empty() ? parot::generate_problem(comm, defaults)
-                                                : parot::io::read_problem(comm, problem_path);
+  // Unbalanced solvers take measures of any total masses; the balanced ones refuse them.
+  const parot::Masses masses =
+      solver->params().unbalanced() ? parot::Masses::any : parot::Masses::equal;
+  parot::Problem problem = problem_path.empty()
+                               ? parot::generate_problem(comm, defaults)
+                               : parot::io::read_problem(comm, problem_path, masses);
   if (problem_path.empty()) problem.name = "built-in default: " + parot::describe(defaults);
 
   // Not converging is reported after the result is written (exit code 3).

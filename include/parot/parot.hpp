@@ -30,4 +30,5 @@
 #include "parot/solver/sparse.hpp"
 #include "parot/solver/solver.hpp"
 #include "parot/solver/summary.hpp"
+#include "parot/solver/unbalanced.hpp"
 #include "parot/version.hpp"

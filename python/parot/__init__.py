@@ -21,6 +21,8 @@ from ._api import (  # noqa: E402
     max_sliced_wasserstein_distance,
     sinkhorn,
     sinkhorn2,
+    sinkhorn_unbalanced,
+    sinkhorn_unbalanced2,
     sliced,
     sliced_wasserstein_distance,
     solve,
@@ -30,5 +32,6 @@ from ._api import (  # noqa: E402
 __version__ = _core.version
 __all__ = [
     "NotConvergedError", "Result", "emd2_bounds", "max_sliced_wasserstein_distance", "sinkhorn",
-    "sinkhorn2", "sliced", "sliced_wasserstein_distance", "solve", "solver_types", "__version__",
+    "sinkhorn2", "sinkhorn_unbalanced", "sinkhorn_unbalanced2", "sliced",
+    "sliced_wasserstein_distance", "solve", "solver_types", "__version__",
 ]

@@ -169,3 +169,45 @@ def max_sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, 
     r = sliced(X_s, X_t, a, b, type="max_sw", p=p, seed=0 if seed is None else seed,
                restarts=max(4, n_projections // 10), comm=comm)
     return (r["sw"], {"direction": np.asarray(r["direction"])}) if log else r["sw"]
+
+
+def _unbalanced(a, b, M, reg, reg_m, method, numItermax, stopThr, kwargs):
+    if method not in ("sinkhorn", "sinkhorn_stabilized", "sinkhorn_log"):
+        raise ValueError(f"method must be sinkhorn, sinkhorn_stabilized or sinkhorn_log, "
+                         f"got {method!r}")
+    reg_a, reg_b = (reg_m if np.ndim(reg_m) == 0 else tuple(reg_m)), None
+    if isinstance(reg_a, tuple):
+        reg_a, reg_b = reg_a
+    else:
+        reg_b = reg_a
+    options = {"max_it": numItermax, "atol": stopThr, "reg_m_source": reg_a,
+               "reg_m_target": reg_b, **kwargs.pop("options", {})}
+    comm = kwargs.pop("comm", None)
+    distributed = kwargs.pop("distributed", False)
+    if kwargs.pop("verbose", False):
+        options["monitor"] = True
+    if kwargs:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+    return solve(M=M, a=a, b=b, solver="sinkhorn", reg=reg, options=options,
+                 distributed=distributed, plan="dense", comm=comm)
+
+
+def sinkhorn_unbalanced(a, b, M, reg, reg_m, method="sinkhorn", numItermax=1000, stopThr=1e-6,
+                        verbose=False, log=False, **kwargs):
+    """POT's ``ot.sinkhorn_unbalanced`` (POT 0.8.2's convention: ε Σ(P log P − P) and
+    KL(P1|a), KL(Pᵀ1|b) weighted by ``reg_m``): the plan. ``reg_m`` is one τ for both sides or a
+    pair (τ_a, τ_b), ``inf`` keeping that side exact (semi-unbalanced, which POT 0.8.2 cannot
+    express). a and b keep their own total masses. ``stopThr`` bounds the L1 norm of the dual
+    gradient (the marginal error of unbalanced OT). Translation-invariant iterations: large
+    ``reg_m / reg`` converges as fast as balanced Sinkhorn."""
+    r = _unbalanced(a, b, M, reg, reg_m, method, numItermax, stopThr,
+                    dict(kwargs, verbose=verbose))
+    return (r.plan, _pot_log(r)) if log else r.plan
+
+
+def sinkhorn_unbalanced2(a, b, M, reg, reg_m, method="sinkhorn", numItermax=1000, stopThr=1e-6,
+                         verbose=False, log=False, **kwargs):
+    """POT 0.8.2's ``ot.sinkhorn_unbalanced2``: ⟨M, P⟩ of the unbalanced plan."""
+    r = _unbalanced(a, b, M, reg, reg_m, method, numItermax, stopThr,
+                    dict(kwargs, verbose=verbose))
+    return (r.transport_cost, _pot_log(r)) if log else r.transport_cost

@@ -69,27 +69,27 @@ Vector gather_rows(const Layout& layout, const Vector& local) {
   return full;
 }
 
-// The entropic plan's local rows, P_ij = mass · exp((f_i + g_j − C_ij) / reg), into `out`.
-void local_plan(const Problem& problem, const Solution& s, double reg, double* out) {
+// The entropic plan's local rows, P_ij = scale · exp((f_i + g_j − C_ij) / reg), into `out`.
+void local_plan(const Problem& problem, const Solution& s, double reg, double scale, double* out) {
   const lindex n = problem.source.layout.local_size(), m = problem.m();
   problem.cost.tile(0, n, 0, m, out, m);
   for (lindex i = 0; i < n; ++i)
     for (lindex j = 0; j < m; ++j)
-      out[i * m + j] = problem.source_mass * std::exp((s.f[i] + s.g[j] - out[i * m + j]) / reg);
+      out[i * m + j] = scale * std::exp((s.f[i] + s.g[j] - out[i * m + j]) / reg);
 }
 
 // The plan as numpy: this rank's rows (distributed), or all rows on every rank.
-py::array_t<double> dense_plan(const Problem& problem, const Solution& s, double reg,
+py::array_t<double> dense_plan(const Problem& problem, const Solution& s, double reg, double scale,
                                bool distributed) {
   const Layout& layout = problem.source.layout;
   const lindex m = problem.m();
   if (distributed) {
     py::array_t<double> P({static_cast<lindex>(layout.local_size()), m});
-    local_plan(problem, s, reg, P.mutable_data());
+    local_plan(problem, s, reg, scale, P.mutable_data());
     return P;
   }
   RowMatrix local(layout.local_size(), m);
-  local_plan(problem, s, reg, local.data());
+  local_plan(problem, s, reg, scale, local.data());
   MPI_Comm comm = layout.comm();
   const int size = comm_size(comm);
   std::vector<int> counts(size), displs(size);
@@ -157,6 +157,19 @@ py::dict solve(py::handle comm_obj, py::object X, py::object Y, py::object M, py
   MPI_Comm comm = to_comm(comm_obj);
   const RowsGiven rows = distributed ? RowsGiven::local : RowsGiven::all;
   const auto a = as_array(a_obj, "a", 1), b = as_array(b_obj, "b", 1);
+  std::unique_ptr<Solver> solver;
+  {
+    const ScopedOptions scoped(options);
+    SolveParams params;
+    read_common_options(comm, params, scoped.prefix());
+    solver = make_solver(comm, type, params);
+    solver->set_options_prefix(scoped.prefix());
+    solver->set_from_options();
+    scoped.check_all_used();
+  }
+  // Unbalanced solvers take measures of any total masses, and see them unnormalized.
+  const bool unbalanced = solver->params().unbalanced();
+  const Masses masses = unbalanced ? Masses::any : Masses::equal;
   Problem problem;
   SolveResult result;
   Solution solution;
@@ -168,21 +181,11 @@ py::dict solve(py::handle comm_obj, py::object X, py::object Y, py::object M, py
       delete static_cast<const py::object*>(o);
     });
     problem = problem_from_cost(comm, rows, matrix_view(C), vector_view(a), vector_view(b),
-                                std::move(owner));
+                                std::move(owner), masses);
   } else {
     const auto x = as_array(X, "X", 2), y = as_array(Y, "Y", 2);
     problem = problem_from_points(comm, rows, matrix_view(x), vector_view(a), matrix_view(y),
-                                  vector_view(b), cost_type_from_string(cost), p);
-  }
-  std::unique_ptr<Solver> solver;
-  {
-    const ScopedOptions scoped(options);
-    SolveParams params;
-    read_common_options(comm, params, scoped.prefix());
-    solver = make_solver(comm, type, params);
-    solver->set_options_prefix(scoped.prefix());
-    solver->set_from_options();
-    scoped.check_all_used();
+                                  vector_view(b), cost_type_from_string(cost), p, masses);
   }
   const bool error_if_not_converged = solver->params().error_if_not_converged;
   solver->params().error_if_not_converged = false;
@@ -196,7 +199,10 @@ py::dict solve(py::handle comm_obj, py::object X, py::object Y, py::object M, py
   out["sinkhorn_iterations"] = result.sinkhorn_iterations;
   out["newton_iterations"] = result.newton_iterations;
   out["reg"] = result.reg;
-  out["transport_cost"] = result.transport_cost * problem.source_mass;
+  const double scale = unbalanced ? 1.0 : problem.source_mass;  // balanced: normalized inside
+  out["transport_cost"] = result.transport_cost * scale;
+  for (const auto& [key, value] : result.extra)
+    out[key.c_str()] = value;
   out["objective"] = result.objective;
   out["marginal_error"] = result.marginal_error;
   out["solve_time"] = result.solve_time;
@@ -207,16 +213,15 @@ py::dict solve(py::handle comm_obj, py::object X, py::object Y, py::object M, py
   out["g"] = to_numpy(solution.g);
   if (result.has_bounds) {
     py::dict bounds;
-    bounds["lower"] = result.bounds.lower * problem.source_mass;
-    bounds["upper"] = result.bounds.upper * problem.source_mass;
+    bounds["lower"] = result.bounds.lower * scale;
+    bounds["upper"] = result.bounds.upper * scale;
     out["bounds"] = bounds;
   }
-  if (result.has_plan)
-    out["sparse_plan"] = sparse_plan(comm, result.plan, distributed, problem.source_mass);
+  if (result.has_plan) out["sparse_plan"] = sparse_plan(comm, result.plan, distributed, scale);
   if (plan == "dense") {
     PAROT_CHECK(solution.f.size() == layout.local_size() && result.reg > 0, InvalidArgument,
                 "a dense plan needs an entropic solver (sinkhorn, sns)");
-    out["plan"] = dense_plan(problem, solution, result.reg, distributed);
+    out["plan"] = dense_plan(problem, solution, result.reg, scale, distributed);
   }
   if (error_if_not_converged && !converged(result.reason))
     throw NotConverged("not converged: " + to_string(result.reason), true);

@@ -78,7 +78,7 @@ void allocate(Measure& out, Layout layout, lindex d) {
 
 }  // namespace
 
-Problem read_problem(MPI_Comm comm, const std::string& path) {
+Problem read_problem(MPI_Comm comm, const std::string& path, Masses masses) {
   h5::Handle file = h5::open_read(comm, path);
   check_format(file.id(), path, problem_format, problem_format_version);
 
@@ -148,7 +148,7 @@ Problem read_problem(MPI_Comm comm, const std::string& path) {
   problem.cost = type == CostType::matrix ? Cost(std::move(block))
                                           : Cost(type, p, problem.source, problem.target);
   file.reset();
-  finalize_problem(problem, path);
+  finalize_problem(problem, path, masses);
   return problem;
 }
 

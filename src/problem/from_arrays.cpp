@@ -43,7 +43,7 @@ auto own_rows(const Block& given, RowsGiven rows, const Layout& layout) {
 
 Problem problem_from_points(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& X,
                             const VectorCRef& a, const RowMatrixCRef& Y, const VectorCRef& b,
-                            CostType type, double p) {
+                            CostType type, double p, Masses masses) {
   PAROT_CHECK(type != CostType::matrix, InvalidArgument,
               "problem_from_points takes a point cost; give an explicit cost to problem_from_cost");
   std::string error;
@@ -65,13 +65,13 @@ Problem problem_from_points(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& 
   problem.target.points = Y;
   problem.target.weights = b;
   problem.cost = Cost(type, p, problem.source, problem.target);
-  finalize_problem(problem, "arrays");
+  finalize_problem(problem, "arrays", masses);
   return problem;
 }
 
 Problem problem_from_cost(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& C,
                           const VectorCRef& a, const VectorCRef& b,
-                          std::shared_ptr<const void> owner) {
+                          std::shared_ptr<const void> owner, Masses masses) {
   std::string error;
   if (a.size() != C.rows())
     error =
@@ -93,7 +93,7 @@ Problem problem_from_cost(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& C,
   const bool in_place = owner && (kept.rows() <= 1 || kept.outerStride() == kept.cols());
   problem.cost = in_place ? Cost(kept.data(), kept.rows(), kept.cols(), std::move(owner))
                           : Cost(RowMatrix(kept));
-  finalize_problem(problem, "arrays");
+  finalize_problem(problem, "arrays", masses);
   return problem;
 }
 

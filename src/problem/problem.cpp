@@ -9,7 +9,7 @@
 
 namespace parot {
 
-void finalize_problem(Problem& problem, const std::string& origin) {
+void finalize_problem(Problem& problem, const std::string& origin, Masses masses) {
   MPI_Comm comm = problem.comm();
   PAROT_CHECK(problem.target.layout.is_replicated(), InternalError,
               "the target measure must be replicated");
@@ -17,8 +17,8 @@ void finalize_problem(Problem& problem, const std::string& origin) {
   PAROT_CHECK(problem.m() > 0, InvalidInput, origin, ": the target measure is empty");
   const double ms = validate_measure(problem.source, origin + ": source");
   const double mt = validate_measure(problem.target, origin + ": target");
-  PAROT_CHECK(std::abs(ms - mt) <= 1e-9 * std::max(ms, mt), InvalidInput, origin,
-              ": the source and target masses differ (", ms, " vs ", mt,
+  PAROT_CHECK(masses == Masses::any || std::abs(ms - mt) <= 1e-9 * std::max(ms, mt), InvalidInput,
+              origin, ": the source and target masses differ (", ms, " vs ", mt,
               "); they must agree to 1e-9 relative");
 
   const Cost& cost = problem.cost;

@@ -10,6 +10,7 @@
 #include "parot/solver/sinkhorn.hpp"
 #include "parot/solver/sns.hpp"
 #include "parot/solver/sparse.hpp"
+#include "parot/solver/unbalanced.hpp"
 
 namespace parot {
 
@@ -30,7 +31,10 @@ SolverFactory factory_of() {
 // order to depend on, and nothing for a static link to drop).
 std::vector<Entry>& entries() {
   static std::vector<Entry> registry = {
-      {"sinkhorn", factory_of<SinkhornSolver>(), {"log-domain Sinkhorn (entropic OT)", true}},
+      {"sinkhorn",
+       factory_of<SinkhornSolver>(),
+       {"log-domain Sinkhorn (entropic OT; unbalanced with -reg_m)", true,
+        factory_of<UnbalancedSinkhornSolver>()}},
       {"sns", factory_of<SnsSolver>(), {"Sinkhorn-Newton-Sparse (entropic OT)", true}},
       {"sparse", factory_of<SparseSolver>(), {"sparsity-constrained OT (-sparse_k)", false}},
   };
@@ -86,6 +90,15 @@ std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
                                     const SolveParams& params) {
   validate(params);
   const SolverTraits& traits = solver_traits(type);
+  if (params.unbalanced()) {
+    if (traits.unbalanced) return traits.unbalanced(comm, params);
+    std::vector<std::string> unbalanced;
+    for (const Entry& e : entries())
+      if (e.traits.unbalanced) unbalanced.push_back(e.name);
+    throw InvalidArgument("option -reg_m (unbalanced OT) works with -solver " +
+                              join(unbalanced, " or ") + ", not '" + type + "'",
+                          true);
+  }
   if (params.ot_rtol > 0 && traits.near_exact) {
     SolveParams inner = params;
     inner.ot_rtol = 0;

@@ -3,6 +3,7 @@
 #include "parot/solver/solver.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "parot/core/error.hpp"
 #include "parot/core/options.hpp"
@@ -50,7 +51,20 @@ void read_common_options(MPI_Comm comm, SolveParams& params, const std::string& 
              params.plan_threshold);
   block.real("ot_rtol", "near-exact mode: certified relative gap of the OT cost interval",
              params.ot_rtol);
+  double reg_m = std::numeric_limits<double>::infinity();
+  block.real("reg_m", "unbalanced OT: KL penalty of both marginals (POT's reg_m; inf: exact)",
+             reg_m);
+  block.real("reg_m_source", "unbalanced OT: KL penalty of the source marginal (overrides -reg_m)",
+             params.reg_m_source);
+  block.real("reg_m_target", "unbalanced OT: KL penalty of the target marginal (overrides -reg_m)",
+             params.reg_m_target);
   block.read();
+  if (block.given("reg_m")) {
+    PAROT_CHECK(reg_m > 0 && !std::isnan(reg_m), InvalidArgument,
+                "option -reg_m must be positive (or inf), got ", reg_m);
+    if (!block.given("reg_m_source")) params.reg_m_source = reg_m;
+    if (!block.given("reg_m_target")) params.reg_m_target = reg_m;
+  }
   PAROT_CHECK(!block.given("reg") || params.reg > 0, InvalidArgument,
               "option -reg must be positive, got ", params.reg);
   PAROT_CHECK(!block.given("ot_rtol") || (std::isfinite(params.ot_rtol) && params.ot_rtol > 0),
@@ -71,6 +85,12 @@ void validate(const SolveParams& params) {
               "option -plan_threshold must be finite");
   PAROT_CHECK(std::isfinite(params.ot_rtol) && params.ot_rtol >= 0, InvalidArgument,
               "option -ot_rtol must be positive, got ", params.ot_rtol);
+  PAROT_CHECK(params.reg_m_source > 0 && !std::isnan(params.reg_m_source), InvalidArgument,
+              "option -reg_m_source must be positive (or inf), got ", params.reg_m_source);
+  PAROT_CHECK(params.reg_m_target > 0 && !std::isnan(params.reg_m_target), InvalidArgument,
+              "option -reg_m_target must be positive (or inf), got ", params.reg_m_target);
+  PAROT_CHECK(params.ot_rtol == 0 || !params.unbalanced(), InvalidArgument,
+              "near-exact mode (-ot_rtol) is for balanced OT; it does not take -reg_m");
 }
 
 double absolute_reg(const SolveParams& params, double max_cost) {

@@ -256,6 +256,13 @@ BAD_OPTIONS = [
     (["-solver", "sparse", "-sparse_k", "2", "-sparse_tao_gatoll", "1"],
      "unknown option -sparse_tao_gatoll"),
     (["-sparse_k", "2"], "unknown option -sparse_k"),  # not read by sinkhorn
+    (["-reg_m", "0"], "-reg_m must be positive"),
+    (["-reg_m", "-1"], "-reg_m must be positive"),
+    (["-reg_m", "nan"], "-reg_m must be positive"),
+    (["-reg_m", "abc"], "abc"),
+    (["-reg_m_target", "0"], "-reg_m_target must be positive"),
+    (["-solver", "sns", "-reg_m", "1"], "-reg_m (unbalanced OT) works with -solver sinkhorn"),
+    (["-reg_m", "1", "-ot_rtol", "1e-2"], "near-exact mode (-ot_rtol) is for balanced OT"),
 ]
 
 

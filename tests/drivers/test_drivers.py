@@ -5,6 +5,7 @@
 import argparse
 import concurrent.futures
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,28 @@ class Drivers(unittest.TestCase):
             self.assertTrue(np.all(f["history/kept_fraction"][:][newton] > 0))
             c1, c2 = f.attrs["transport_cost"], g.attrs["transport_cost"]
             self.assertLess(abs(c1 - c2), 1e-10 * c2)
+
+    def test_unbalanced_sinkhorn_matches_pot(self):
+        import ot
+        problem, out = self.path("unbalanced.h5"), self.path("unbalanced_result.h5")
+        shutil.copy(self.clouds, problem)
+        with h5py.File(problem, "r+") as f:
+            f["target/weights"][...] = 0.5 * f["target/weights"][:]  # masses 1 and 0.5
+            a, b = f["source/weights"][:], f["target/weights"][:]
+            M = ot.dist(f["source/points"][:], f["target/points"][:])
+        self.expect_usage_error(self.solve(problem, out), "masses differ", out)
+        r = self.solve(problem, out, "-reg", "0.05", "-reg_m", "0.5", "-atol", "1e-12")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        Q = ot.unbalanced.sinkhorn_unbalanced(a, b, M, 0.05, 0.5, stopThr=1e-15,
+                                              numItermax=100000)
+        with h5py.File(out, "r") as f:
+            self.assertEqual(f.attrs["solver"], "sinkhorn_unbalanced")
+            self.assertEqual(f.attrs["reason"], "converged_atol")
+            self.assertLessEqual(f.attrs["marginal_error"], 1e-12)
+            self.assertAlmostEqual(f.attrs["transport_cost"] / float((M * Q).sum()), 1.0,
+                                   delta=1e-8)
+            self.assertAlmostEqual(f.attrs["transported_mass"] / Q.sum(), 1.0, delta=1e-8)
+            self.assertEqual(f.attrs["reg_m_source"], 0.5)
 
     def test_sparse_solver(self):
         # The clouds problem (40 x 30): at most k non-zeros per column, the reported marginal

@@ -31,8 +31,9 @@ inline constexpr long checkpoint_format_version = 1;
 /// layout) and the whole target; an explicit /cost is read as the same row blocks. The problem
 /// is validated and normalized (finalize_problem).
 /// @collective{comm}
+/// `masses`: Masses::any for unbalanced solvers (unequal totals accepted).
 /// @throws InvalidInput (collective) naming the file and dataset for anything malformed.
-Problem read_problem(MPI_Comm comm, const std::string& path);
+Problem read_problem(MPI_Comm comm, const std::string& path, Masses masses = Masses::equal);
 
 /// Writes a problem file collectively (temporary name, renamed when complete). The measures
 /// are written with their current (normalized) weights. @collective{problem.comm()}

@@ -31,7 +31,8 @@ using VectorCRef = Eigen::Ref<const Vector>;
 ///   InvalidInput for invalid values (NaN, negative weights, unequal masses, ...).
 Problem problem_from_points(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& X,
                             const VectorCRef& a, const RowMatrixCRef& Y, const VectorCRef& b,
-                            CostType type = CostType::sqeuclidean, double p = 2.0);
+                            CostType type = CostType::sqeuclidean, double p = 2.0,
+                            Masses masses = Masses::equal);
 
 /// The problem with an explicit cost: C holds the given source rows (rows × m) of the n × m
 /// cost, a their weights, b the m target weights (replicated). Otherwise as
@@ -41,6 +42,7 @@ Problem problem_from_points(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& 
 /// @collective{comm}
 Problem problem_from_cost(MPI_Comm comm, RowsGiven rows, const RowMatrixCRef& C,
                           const VectorCRef& a, const VectorCRef& b,
-                          std::shared_ptr<const void> owner = nullptr);
+                          std::shared_ptr<const void> owner = nullptr,
+                          Masses masses = Masses::equal);
 
 }  // namespace parot

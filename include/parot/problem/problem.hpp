@@ -26,11 +26,19 @@ struct Problem {
   gindex m() const noexcept { return target.size(); }
 };
 
+/// What finalize_problem asks of the total masses.
+enum class Masses {
+  equal,  ///< balanced OT: they must agree to 1e-9 relative
+  any,    ///< unbalanced OT: any positive totals (each side is still normalized to mass 1,
+          ///< with its total kept in source_mass / target_mass)
+};
+
 /// Validates the input rules of DESIGN.md §5 (finite points and costs, non-negative weights,
-/// positive totals that agree to 1e-9 relative, matching dimensions and sizes) and normalizes
-/// both measures to mass 1. `origin` names the data in messages (a file name).
-/// @collective{problem.comm()}
+/// positive totals that agree to 1e-9 relative unless `masses` is any, matching dimensions and
+/// sizes) and normalizes both measures to mass 1. `origin` names the data in messages (a file
+/// name). @collective{problem.comm()}
 /// @throws InvalidInput, DimensionMismatch (collective)
-void finalize_problem(Problem& problem, const std::string& origin = "problem");
+void finalize_problem(Problem& problem, const std::string& origin = "problem",
+                      Masses masses = Masses::equal);
 
 }  // namespace parot

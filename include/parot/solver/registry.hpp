@@ -22,6 +22,8 @@ struct SolverTraits {
   std::string description;  ///< one line, listed by -help
   /// The type runs inside near-exact mode (-ot_rtol > 0: AnnealedSolver wraps it).
   bool near_exact = false;
+  /// Builds the type's unbalanced variant (params.unbalanced(): -reg_m given); empty: none.
+  SolverFactory unbalanced = nullptr;
 };
 
 /// Registers (or replaces) the solver type `name`. The built-in types (sinkhorn, sns, sparse)
@@ -41,9 +43,11 @@ std::vector<std::string> solver_types();
 const SolverTraits& solver_traits(const std::string& type);
 
 /// Builds a solver by type name. With params.ot_rtol > 0 and a near-exact type, the solver is
-/// wrapped in AnnealedSolver. @notcollective
+/// wrapped in AnnealedSolver; with -reg_m (params.unbalanced()) it is the type's unbalanced
+/// variant. @notcollective
 /// @throws InvalidArgument (collective: names and params are replicated) for an unknown type,
-/// -ot_rtol with a type that has no near-exact mode, or invalid params (validate).
+/// -ot_rtol with a type that has no near-exact mode, -reg_m with one that has no unbalanced
+/// variant, or invalid params (validate).
 std::unique_ptr<Solver> make_solver(MPI_Comm comm, const std::string& type,
                                     const SolveParams& params = {});
 

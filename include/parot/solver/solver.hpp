@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ namespace parot {
 ///   -check_every <int>        iterations between history records and monitor lines (10)
 ///   -error_if_not_converged   raise NotConverged (exit code 3) when not converged (false)
 ///   -plan_threshold <real>    keep plan entries above this in the result; < 0: no plan (-1)
+///   -reg_m <real>             unbalanced OT (sinkhorn): KL penalty τ of both marginals, POT's
+///                             reg_m; inf keeps a side exact. Sets both sides (inf: balanced)
+///   -reg_m_source <real>      τ of the source marginal only (overrides -reg_m)
+///   -reg_m_target <real>      τ of the target marginal only (overrides -reg_m)
 ///   -ot_rtol <real>           near-exact mode (sinkhorn, sns): anneal reg until the certified
 ///                             interval for the unregularized cost has (upper − lower) / upper
 ///                             <= ot_rtol (annealed.hpp); 0: off (0)
@@ -39,12 +44,20 @@ struct SolveParams {
   bool error_if_not_converged = false;
   double plan_threshold = -1;
   double ot_rtol = 0;
+  double reg_m_source = std::numeric_limits<double>::infinity();  ///< τ_a; inf: exact marginal
+  double reg_m_target = std::numeric_limits<double>::infinity();  ///< τ_b
+  /// Unbalanced OT: at least one marginal is relaxed.
+  bool unbalanced() const noexcept {
+    return reg_m_source != std::numeric_limits<double>::infinity() ||
+           reg_m_target != std::numeric_limits<double>::infinity();
+  }
 };
 
 /// Reads the keys above, each as -[prefix]key (e.g. prefix "a_": -a_reg). @collective{comm}
 void read_common_options(MPI_Comm comm, SolveParams& params, const std::string& prefix = "");
 /// Checks every field: reg finite and positive, or -1 (the default); atol finite and positive;
-/// max_it and check_every positive; plan_threshold finite; ot_rtol finite and >= 0. Called by
+/// max_it and check_every positive; plan_threshold finite; ot_rtol finite and >= 0; reg_m_source
+/// and reg_m_target positive (inf allowed), no near-exact mode with them. Called by
 /// read_common_options, make_solver, the solver constructors and every solve.
 /// @notcollective (params are replicated) @throws InvalidArgument
 void validate(const SolveParams& params);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "kernels/dispatch.hpp"
 #include "kernels/lse.hpp"
@@ -98,7 +99,10 @@ void combine_pairs(void* in, void* inout, int* len, MPI_Datatype*) {
     const double m1 = x[2 * k], s1 = x[2 * k + 1], m2 = y[2 * k], s2 = y[2 * k + 1];
     const double mx = std::max(m1, m2);
     y[2 * k] = mx;
-    y[2 * k + 1] = s1 * std::exp(m1 - mx) + s2 * std::exp(m2 - mx);
+    // Two empty pairs (−∞, 0), e.g. from ranks without rows, stay empty (not exp(−∞ + ∞)).
+    y[2 * k + 1] = mx == -std::numeric_limits<double>::infinity()
+                       ? 0.0
+                       : s1 * std::exp(m1 - mx) + s2 * std::exp(m2 - mx);
   }
 }
 }  // namespace

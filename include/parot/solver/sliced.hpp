@@ -58,6 +58,11 @@ struct SlicedResult {
   long slices = 0;
   std::vector<double> direction;  ///< Max-SW: the maximizing θ; v-DSW: the mean direction ε
   double time = 0;                ///< seconds (max over ranks)
+  /// Phases of the replicated SW slice loop on this rank, in seconds (0 for other estimators):
+  /// projecting (blocks of slices, one pass over the points per block), radix-sorting the
+  /// projected keys, the 1-D W_p^p (and projected variances), and the final reduction (which
+  /// includes waiting for the slowest rank).
+  double time_project = 0, time_sort = 0, time_merge = 0, time_reduce = 0;
 };
 
 /// SW_p (or Max-SW_p, v-DSW_p) between two measures. Directions depend only on (seed, slice), so

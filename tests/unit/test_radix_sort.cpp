@@ -140,31 +140,86 @@ TEST(RadixSort, MatchesStdSortOnKeysCrowdedInANarrowRelativeRange) {
 TEST(RadixSort, ProjectedKeysAndTheirHistogramsSortLikeTheDotProducts) {
   std::mt19937_64 gen(3);
   std::normal_distribution<double> normal;
-  for (std::size_t d : {1u, 2u, 3u, 5u}) {
-    const std::size_t n = 3001, directions = 3;
-    std::vector<double> points(n * d), theta(directions * d);
-    for (double& v : points)
-      v = normal(gen);
-    for (double& v : theta)
-      v = normal(gen);
-    std::vector<std::uint64_t> keys(directions * n), scratch(n);
-    std::vector<std::uint64_t*> rows = {keys.data(), keys.data() + n, keys.data() + 2 * n};
-    std::vector<RadixHistograms> hist(directions);
-    project_keys(points.data(), n, d, theta.data(), directions, rows.data(), hist.data());
-    for (std::size_t b = 0; b < directions; ++b) {
-      std::vector<double> dots(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        double s = 0;
-        for (std::size_t k = 0; k < d; ++k)
-          s += points[i * d + k] * theta[b * d + k];
-        dots[i] = s;
-        ASSERT_EQ(rows[b][i], order_key(s)) << "d " << d << " direction " << b << " point " << i;
-      }
-      std::sort(dots.begin(), dots.end());
-      const std::uint64_t* out = radix_sort(hist[b], rows[b], scratch.data(), n);
+  for (bool with_ranges : {false, true})
+    for (std::size_t d : {1u, 2u, 3u, 5u}) {
+      const std::size_t n = 3001, directions = 3;
+      std::vector<double> points(n * d), theta(directions * d);
+      for (double& v : points)
+        v = normal(gen);
+      for (double& v : theta)
+        v = normal(gen);
+      std::vector<double> lower(points.begin(), points.begin() + d), upper = lower;
       for (std::size_t i = 0; i < n; ++i)
-        ASSERT_EQ(key_value(out[i]), dots[i]) << "d " << d << " direction " << b;
+        for (std::size_t k = 0; k < d; ++k) {
+          lower[k] = std::min(lower[k], points[i * d + k]);
+          upper[k] = std::max(upper[k], points[i * d + k]);
+        }
+      std::vector<RangeBuckets> ranges(directions);
+      for (std::size_t b = 0; b < directions; ++b) {
+        double lo, hi;
+        project_box(lower.data(), upper.data(), theta.data() + b * d, d, lo, hi);
+        ASSERT_TRUE(RangeBuckets::make(lo, hi, ranges[b]));
+      }
+      std::vector<std::uint64_t> keys(directions * n), scratch(n);
+      std::vector<std::uint64_t*> rows = {keys.data(), keys.data() + n, keys.data() + 2 * n};
+      std::vector<RadixHistograms> hist(directions);
+      project_keys(points.data(), n, d, theta.data(), directions, rows.data(), hist.data(),
+                   with_ranges ? ranges.data() : nullptr);
+      for (std::size_t b = 0; b < directions; ++b) {
+        std::vector<double> dots(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          double s = 0;
+          for (std::size_t k = 0; k < d; ++k)
+            s += points[i * d + k] * theta[b * d + k];
+          dots[i] = s;
+          ASSERT_EQ(rows[b][i], order_key(s)) << "d " << d << " direction " << b << " point " << i;
+          ASSERT_GE(s, ranges[b].lo - 1e-12) << "the box projects to an interval holding s";
+        }
+        std::sort(dots.begin(), dots.end());
+        const std::uint64_t* out =
+            with_ranges ? radix_sort(hist[b], ranges[b], rows[b], scratch.data(), n)
+                        : radix_sort(hist[b], BitBuckets{}, rows[b], scratch.data(), n);
+        for (std::size_t i = 0; i < n; ++i)
+          ASSERT_EQ(key_value(out[i]), dots[i]) << "d " << d << " direction " << b;
+      }
     }
+}
+
+TEST(RadixSort, RangeBucketsAreExactForKeysOutsideTheirRange) {
+  // Keys below lo and above hi are clamped into the end buckets, whose runs the finish sorts:
+  // still exactly std::stable_sort, payload included.
+  std::mt19937_64 gen(9);
+  std::normal_distribution<double> normal(0.0, 10.0);
+  std::vector<double> x(20000);
+  for (double& v : x)
+    v = normal(gen);
+  x[5] = inf;
+  x[6] = -inf;
+  x[7] = -0.0;
+  x[8] = 0.0;
+  RangeBuckets range;
+  ASSERT_TRUE(RangeBuckets::make(-1.0, 2.0, range));
+  EXPECT_FALSE(RangeBuckets::make(1.0, 1.0, range) || RangeBuckets::make(0.0, inf, range));
+  ASSERT_TRUE(RangeBuckets::make(-1.0, 2.0, range));
+  const std::size_t n = x.size();
+  std::vector<std::uint64_t> keys(n), scratch(n);
+  std::vector<std::uint32_t> index(n), index_scratch(n);
+  RadixHistograms h;
+  radix_clear(h);
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i] = order_key(x[i]);
+    index[i] = static_cast<std::uint32_t>(i);
+    radix_count(h, keys[i], range);
+  }
+  const auto [k, idx] =
+      radix_sort(h, range, keys.data(), scratch.data(), index.data(), index_scratch.data(), n);
+  std::vector<std::uint32_t> expected(n);
+  std::iota(expected.begin(), expected.end(), 0u);
+  std::stable_sort(expected.begin(), expected.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return x[a] < x[b]; });
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(idx[i], expected[i]) << "position " << i;
+    ASSERT_EQ(k[i], order_key(x[idx[i]]));
   }
 }
 

@@ -25,6 +25,9 @@ struct Keys {
   std::vector<kernels::RadixHistograms> hist;
   kernels::HugeBuffer<std::uint32_t> index, index_scratch;
   std::vector<std::uint64_t*> rows;
+  std::vector<double> lower, upper;           // the bounding box of the points
+  std::vector<kernels::RangeBuckets> ranges;  // the block's bucketings, if use_ranges
+  bool use_ranges = false;
   // After sort(b): the sorted keys of slice b and, for non-uniform weights, their atoms.
   const std::uint64_t* sorted = nullptr;
   const std::uint32_t* order = nullptr;
@@ -40,17 +43,48 @@ struct Keys {
     }
     for (std::size_t b = 0; b < block; ++b)
       rows[b] = keys.data() + b * static_cast<std::size_t>(m.n);
+    const auto d = static_cast<std::size_t>(m.d);
+    lower.assign(m.points, m.points + d);
+    upper = lower;
+    for (std::size_t i = 1; i < static_cast<std::size_t>(m.n); ++i)
+      for (std::size_t k = 0; k < d; ++k) {
+        lower[k] = std::min(lower[k], m.points[i * d + k]);
+        upper[k] = std::max(upper[k], m.points[i * d + k]);
+      }
+    ranges.resize(block);
+  }
+
+  // Projects on `count` directions: keys, histograms, and range buckets where every direction
+  // has a proper range (bit buckets otherwise).
+  void project(const SliceMeasure& m, const double* theta, std::size_t count) {
+    const auto d = static_cast<std::size_t>(m.d);
+    use_ranges = true;
+    for (std::size_t b = 0; b < count; ++b) {
+      double lo, hi;
+      kernels::project_box(lower.data(), upper.data(), theta + b * d, d, lo, hi);
+      use_ranges = use_ranges && kernels::RangeBuckets::make(lo, hi, ranges[b]);
+    }
+    kernels::project_keys(m.points, static_cast<std::size_t>(m.n), d, theta, count, rows.data(),
+                          hist.data(), use_ranges ? ranges.data() : nullptr);
   }
 
   void sort(const SliceMeasure& m, std::size_t b) {
+    if (use_ranges)
+      sort(m, b, ranges[b]);
+    else
+      sort(m, b, kernels::BitBuckets{});
+  }
+
+  template <class Buckets>
+  void sort(const SliceMeasure& m, std::size_t b, const Buckets& buckets) {
     const auto n = static_cast<std::size_t>(m.n);
     if (m.uniform) {
-      sorted = kernels::radix_sort(hist[b], rows[b], scratch.data(), n);
+      sorted = kernels::radix_sort(hist[b], buckets, rows[b], scratch.data(), n);
       order = nullptr;
       return;
     }
     std::iota(index.data(), index.data() + n, std::uint32_t{0});
-    const auto [k, i] = kernels::radix_sort(hist[b], rows[b], scratch.data(), index.data(),
+    const auto [k, i] = kernels::radix_sort(hist[b], buckets, rows[b], scratch.data(), index.data(),
                                             index_scratch.data(), n);
     sorted = k;
     order = i;
@@ -138,10 +172,8 @@ void sw_slices(const SliceMeasure& mu, const SliceMeasure& nu, double p, long se
     for (std::size_t b = 0; b < count; ++b)
       kernels::random_direction(static_cast<std::uint64_t>(seed), kernels::direction_stream,
                                 static_cast<std::uint64_t>(l0) + b, mu.d, theta.data() + b * d);
-    kernels::project_keys(mu.points, static_cast<std::size_t>(mu.n), d, theta.data(), count,
-                          kx.rows.data(), kx.hist.data());
-    kernels::project_keys(nu.points, static_cast<std::size_t>(nu.n), d, theta.data(), count,
-                          ky.rows.data(), ky.hist.data());
+    kx.project(mu, theta.data(), count);
+    ky.project(nu, theta.data(), count);
     double now = wall_time();
     times.project += now - t;
     for (std::size_t b = 0; b < count; ++b) {

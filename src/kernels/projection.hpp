@@ -45,10 +45,14 @@ void project(const double* points, std::size_t n, std::size_t d, const double* t
       if (hist != nullptr && ranges != nullptr) {
         RadixHistograms& h = hist[b];
         const RangeBuckets& r = ranges[b];
+        static_assert(RangeBuckets::passes == 2);
+        constexpr std::uint64_t mask = (std::uint64_t{1} << RangeBuckets::digit_bits) - 1;
         for (std::size_t i = i0; i < i1; ++i) {
-          const std::uint64_t k = order_key(dot<D>(points + i * d, t, d));
-          out[i] = k;
-          radix_count(h, k, r);
+          const double v = dot<D>(points + i * d, t, d);
+          out[i] = order_key(v);
+          const std::uint64_t q = r.bucket_of(v);  // radix_count without the key's round trip
+          ++h[0][q & mask];
+          ++h[1][q >> RangeBuckets::digit_bits];
         }
       } else if (hist != nullptr) {
         RadixHistograms& h = hist[b];

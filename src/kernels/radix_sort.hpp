@@ -70,8 +70,10 @@ struct BitBuckets {
 struct RangeBuckets {
   static constexpr int passes = 2, digit_bits = 12;
   double lo = 0, scale = 0;
-  std::uint64_t bucket(std::uint64_t k) const {
-    double t = (key_value(k) - lo) * scale;
+  std::uint64_t bucket(std::uint64_t k) const { return bucket_of(key_value(k)); }
+  /// The bucket of the value x (the same as bucket(order_key(x))).
+  std::uint64_t bucket_of(double x) const {
+    double t = (x - lo) * scale;
     t = t > 0 ? t : 0;  // also NaN-free: the callers validate their inputs
     t = t < 16777215.0 ? t : 16777215.0;
     return static_cast<std::uint64_t>(

@@ -3,6 +3,7 @@
 #include "solver/sliced/slice_loop.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <vector>

@@ -2,6 +2,7 @@
 // parot-sliced: sliced Wasserstein (SW, Max-SW, v-DSW) between two measures, or the SW distance
 // matrix of a batch of measures.
 #include <cstdio>
+#include <cstring>
 
 #include "parot/parot.hpp"
 
@@ -35,7 +36,9 @@ int run(const parot::Environment& env) {
   bool distributed = false;
   block.boolean("distributed", "keep the points of -problem distributed over the ranks (sw)",
                 distributed);
-  bool save_directions = false;
+  bool save_directions = false, monitor = false;
+  block.boolean("monitor", "print where the time goes (read, project, sort, merge, reduce)",
+                monitor);
   block.boolean("save_directions", "also write the L x d directions of -type sw", save_directions);
   block.read();
   parot::SlicedParams params;
@@ -57,8 +60,10 @@ int run(const parot::Environment& env) {
   info.nranks = env.size();
   info.options = parot::options_string();
   char line[512];
+  double read_time = 0;
   if (batch_path.empty()) {
     std::pair<parot::PointMeasure, parot::PointMeasure> measures;
+    const double tr = parot::wall_time();
     if (meshes) {  // samples of the two meshes use different seeds
       measures.first = parot::mesh_measure(parot::io::read_mesh(comm, source_mesh, "source"),
                                            mesh_kind, mesh_samples, 2 * params.seed, normal_scale);
@@ -69,6 +74,7 @@ int run(const parot::Environment& env) {
     } else if (!distributed) {
       measures = parot::io::read_measure_pair(comm, problem_path);
     }
+    read_time = parot::wall_time() - tr;
     parot::SlicedResult r;
     if (distributed) {  // source rows as read; the target cut into the same kind of blocks
       PAROT_CHECK(!meshes, parot::InvalidArgument, "-distributed applies to -problem files");
@@ -99,6 +105,14 @@ int run(const parot::Environment& env) {
                   params.type == "max_sw" ? "restarts" : "slices", params.seed, params.cv.c_str(),
                   env.size(), env.size() == 1 ? "" : "s", r.sw_pp, r.stderr_pp, r.plain_stderr_pp,
                   r.variance_reduction, r.cv_fallback ? ", cv fell back" : "", r.sw, r.time);
+    if (monitor) {
+      char times[384];
+      std::snprintf(times, sizeof times,
+                    "\nmonitor   rank 0: read %.3f s, solve %.3f s "
+                    "(project %.3f s, sort %.3f s, merge %.3f s, reduce %.3f s)",
+                    read_time, r.time, r.time_project, r.time_sort, r.time_merge, r.time_reduce);
+      std::strncat(line, times, sizeof line - std::strlen(line) - 1);
+    }
     if (!output.empty()) {
       info.wall_time = parot::allreduce_max(comm, parot::wall_time() - t0);
       parot::SlicedResult saved = r;

@@ -8,6 +8,8 @@
 #include <numeric>
 #include <vector>
 
+#include "kernels/huge_pages.hpp"
+#include "kernels/radix_sort.hpp"
 #include "parot/core/types.hpp"
 
 namespace parot::kernels {
@@ -17,18 +19,48 @@ struct Sorted1d {
   std::vector<double> value, weight;
 };
 
-/// Sorts (x_i, w_i) by x; zero weights are dropped (they carry no mass).
+namespace sort_1d_detail {
+
+// The sort's scratch, kept per thread between calls: fresh buffers of n keys would be paid in
+// page faults on every call (Max-SW and v-DSW sort the same sizes hundreds of times).
+struct Scratch {
+  HugeBuffer<std::uint64_t> keys, key_scratch;
+  HugeBuffer<lindex> index_scratch;
+};
+
+inline Scratch& scratch(std::size_t n) {
+  thread_local Scratch s;
+  if (s.keys.size() < n) {
+    s.keys.resize(n);
+    s.key_scratch.resize(n);
+    s.index_scratch.resize(n);
+  }
+  return s;
+}
+
+}  // namespace sort_1d_detail
+
+/// Sorts (x_i, w_i) by x (stable O(n) radix sort, radix_sort.hpp); zero weights are dropped
+/// (they carry no mass). `order` receives the sorted original indices, zero weights included.
+/// NaN values must have been rejected by the caller.
 inline void sort_1d(const double* x, const double* w, lindex n, Sorted1d& out,
                     std::vector<lindex>& order) {
-  order.resize(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), lindex{0});
-  std::sort(order.begin(), order.end(), [x](lindex i, lindex j) { return x[i] < x[j]; });
+  const auto count = static_cast<std::size_t>(n);
+  sort_1d_detail::Scratch& s = sort_1d_detail::scratch(count);
+  order.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    s.keys[i] = order_key(x[i]);
+    order[i] = static_cast<lindex>(i);
+  }
+  const auto [k, sorted_index] =
+      radix_sort(s.keys.data(), s.key_scratch.data(), order.data(), s.index_scratch.data(), count);
+  if (sorted_index != order.data()) std::copy(sorted_index, sorted_index + count, order.data());
   out.value.clear();
   out.weight.clear();
-  for (lindex i : order)
-    if (w[i] > 0) {
-      out.value.push_back(x[i]);
-      out.weight.push_back(w[i]);
+  for (std::size_t i = 0; i < count; ++i)
+    if (w[order[i]] > 0) {
+      out.value.push_back(key_value(k[i]));
+      out.weight.push_back(w[order[i]]);
     }
 }
 

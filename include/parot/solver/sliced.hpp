@@ -58,12 +58,25 @@ struct SlicedResult {
   long slices = 0;
   std::vector<double> direction;  ///< Max-SW: the maximizing θ; v-DSW: the mean direction ε
   double time = 0;                ///< seconds (max over ranks)
+  /// Phases of the replicated SW slice loop on this rank, in seconds (0 for other estimators):
+  /// projecting (blocks of slices, one pass over the points per block), radix-sorting the
+  /// projected keys, the 1-D W_p^p (and projected variances), and the final reduction (which
+  /// includes waiting for the slowest rank).
+  double time_project = 0, time_sort = 0, time_merge = 0, time_reduce = 0;
 };
 
 /// SW_p (or Max-SW_p, v-DSW_p) between two measures. Directions depend only on (seed, slice), so
 /// the estimate is the same at any rank count; slices (sw), vMF samples (vdsw) or restarts
 /// (max_sw) are split across ranks and combined by one reduction.
-/// @collective{comm}
+/// sw: a rank projects both measures on blocks of up to 8 of its slices in one pass over the
+/// points, radix-sorts each slice's projections (O(n), exact; kernels/radix_sort.hpp) and takes
+/// the 1-D W_p^p from the sorted quantiles when both measures have uniform weights and the same
+/// size, by the exact two-pointer merge otherwise. Extra memory per rank: up to 64 MiB of
+/// projected keys (at least one slice's, 8 (n + m) bytes), 8 (n + m) bytes of sort scratch;
+/// off the quantile path also 16 (n + m) bytes of sorted atoms, and 8 bytes per point of
+/// indices for a measure with unequal weights.
+/// Each measure must have fewer than 2^32 points.
+/// @collective{comm} @throws InvalidInput (a measure of 2^32 points or more)
 SlicedResult sliced_wasserstein(MPI_Comm comm, const PointMeasure& mu, const PointMeasure& nu,
                                 const SlicedParams& params);
 

@@ -14,6 +14,7 @@
 #include "parot/core/log.hpp"
 #include "parot/core/options.hpp"
 #include "solver/sliced/estimate.hpp"
+#include "solver/sliced/slice_loop.hpp"
 
 namespace parot {
 
@@ -25,7 +26,11 @@ struct Prepared {
   Vector w;
   Vector mean;
   double trace = 0;
+  bool uniform = false;  // all weights equal: the slice loop skips the weights
   lindex d() const { return points->cols(); }
+  sliced::SliceMeasure slice_measure() const {
+    return {points->data(), points->rows(), points->cols(), w.data(), uniform};
+  }
 };
 
 Prepared prepare(const PointMeasure& m, const char* name) {
@@ -37,6 +42,7 @@ Prepared prepare(const PointMeasure& m, const char* name) {
   PAROT_CHECK(total > 0 && std::isfinite(total), InvalidInput, name,
               ": the total mass must be positive");
   p.w = m.weights / total;
+  p.uniform = sliced::uniform_weights(m.weights.data(), m.weights.size());
   p.mean = m.points.transpose() * p.w;
   for (Eigen::Index i = 0; i < m.points.rows(); ++i)
     p.trace += p.w[i] * (m.points.row(i).transpose() - p.mean).squaredNorm();
@@ -128,20 +134,25 @@ bool sphere_step(const double* theta, const double* g, lindex d, double h, doubl
 }
 
 SlicedResult sliced_sw(MPI_Comm comm, Pair& pair, const SlicedParams& params) {
-  const lindex d = pair.mu.d();
   const Vector dm = pair.mu.mean - pair.nu.mean;
   const double expected = sliced::cv_expectation(params, dm, pair.mu.trace, pair.nu.trace);
   const Layout slices = Layout::uniform(comm, params.L);
   sliced::SwSums sums;
-  std::vector<double> theta(static_cast<std::size_t>(d));
-  for (gindex l = slices.begin(); l < slices.end(); ++l) {
-    kernels::random_direction(static_cast<std::uint64_t>(params.seed), kernels::direction_stream,
-                              static_cast<std::uint64_t>(l), d, theta.data());
-    const double f = pair.cost(theta.data());
-    sums.add(f, sliced::cv_value(params, theta.data(), dm, pair.pu.variance, pair.pv.variance) -
-                    expected);
-  }
-  return sliced::finish_sw(comm, sums, params, expected);
+  sliced::SliceTimes times;
+  sliced::sw_slices(
+      pair.mu.slice_measure(), pair.nu.slice_measure(), params.p, params.seed, slices.begin(),
+      slices.end(), params.cv == "upper",
+      [&](const double* theta, double f, double var_mu, double var_nu) {
+        sums.add(f, sliced::cv_value(params, theta, dm, var_mu, var_nu) - expected);
+      },
+      times);
+  const double t = wall_time();
+  SlicedResult r = sliced::finish_sw(comm, sums, params, expected);
+  r.time_project = times.project;
+  r.time_sort = times.sort;
+  r.time_merge = times.merge;
+  r.time_reduce = wall_time() - t;
+  return r;
 }
 
 SlicedResult sliced_max(MPI_Comm comm, Pair& pair, const SlicedParams& params) {

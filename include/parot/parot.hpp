@@ -18,6 +18,7 @@
 #include "parot/problem/generate.hpp"
 #include "parot/problem/measure.hpp"
 #include "parot/problem/mesh.hpp"
+#include "parot/problem/point_measure.hpp"
 #include "parot/problem/problem.hpp"
 #include "parot/solver/annealed.hpp"
 #include "parot/solver/certify.hpp"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "parot/core/types.hpp"
-#include "parot/solver/sliced.hpp"
+#include "parot/problem/point_measure.hpp"
 
 namespace parot {
 

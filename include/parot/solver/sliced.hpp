@@ -9,6 +9,7 @@
 
 #include "parot/core/types.hpp"
 #include "parot/problem/measure.hpp"
+#include "parot/problem/point_measure.hpp"
 
 namespace parot {
 
@@ -39,12 +40,6 @@ struct SlicedParams {
 void read_sliced_options(MPI_Comm comm, SlicedParams& params);
 /// Checks value ranges. @notcollective @throws InvalidArgument
 void validate(const SlicedParams& params);
-
-/// A discrete measure held whole by every rank: points (n × d) and weights (normalized inside).
-struct PointMeasure {
-  RowMatrix points;
-  Vector weights;
-};
 
 /// What a sliced estimate returns; replicated on every rank.
 struct SlicedResult {

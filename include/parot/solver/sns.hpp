@@ -34,7 +34,8 @@ namespace parot {
 ///                              when it does not meet -atol. 0: dense Newton only; needs the mass
 ///                              rule and a safeguard other than on (36)
 ///   -sns_forcing <real>        truncated-support Newton is inexact: CG stops at the relative
-///                              residual max(-sns_ksp_rtol, min(0.1, forcing × marginal error));
+///                              residual max(-sns_ksp_rtol, min(0.1, max(forcing × error,
+///                              1e-3 atol / error))), error the marginal error before the step;
 ///                              0: always -sns_ksp_rtol (1)
 ///   -sns_hessian <shell|aij>   the truncated-support Hessian: shell, a matrix-free bipartite
 ///                              operator (two m-vector collectives per product, Jacobi from its

@@ -16,7 +16,7 @@ namespace parot::sns {
 /// What newton_on_support did.
 struct SupportNewton {
   /// converged_atol (error on the support <= atol), diverged_max_it, diverged_nan,
-  /// diverged_stalled (no decrease over two steps) or diverged_line_search
+  /// diverged_stalled (five steps without 10 % below the smallest error) or diverged_line_search
   Reason reason = Reason::iterating;
   long steps = 0;    ///< Newton steps taken (accepted)
   double error = 0;  ///< marginal error of the plan restricted to the support
@@ -33,14 +33,16 @@ struct NewtonSystem {
 
 /// Newton on the plan restricted to `support` (truncated::build): P_q = exp((f_i + g_j − C_q)/ε)
 /// over the kept entries only; gradient, objective, line search (expm1 form, sns.md §3.4) on the
-/// support. The Hessian pattern is chosen once, at the first step, by the mass rule (the largest
-/// entries until all but mass_tol of the support's mass is kept); later steps only refresh its
-/// values. shell: the matrix-free bipartite operator (bipartite.hpp, no assembly); else a
-/// MATAIJ preallocated once by MatSetPreallocationCOO, values by MatSetValuesCOO. Work per step:
+/// support. The Hessian keeps the mass rule's entries (the largest until all but mass_tol of the
+/// support's mass is kept). shell: the matrix-free bipartite operator (bipartite.hpp, no
+/// assembly), its pattern chosen afresh every step; else a MATAIJ preallocated by
+/// MatSetPreallocationCOO, whose pattern is kept (values by MatSetValuesCOO) while each step
+/// divides the error by 4 or more, and chosen again otherwise. Work per step:
 /// two exps per kept entry plus one per line-search trial, one reduction of m + 3 doubles; no pass
 /// over the dense cost. forcing > 0: inexact Newton, CG's relative tolerance of a step is
-/// max(the KSP's own, min(0.1, forcing × error)) (superlinear; the last steps still solve to the
-/// KSP's tolerance). Records go to `history` (iterations offset by it0, times since t0).
+/// max(the KSP's own, min(0.1, max(forcing × error, 1e-3 atol / error))) (superlinear, and no
+/// tighter than the last step needs). Records go to `history` (iterations offset by it0, times
+/// since t0).
 /// @collective{problem.comm()}
 SupportNewton newton_on_support(const Problem& problem, const truncated::Support& support,
                                 const NewtonSystem& sys, Vector& f, Vector& g, double eps,

@@ -135,10 +135,9 @@ SupportNewton newton_on_support(const Problem& problem, const truncated::Support
 
     // Hessian: the pattern and its COO preallocation once, the values every step.
     const double ta = wall_time();
-    // The pattern follows the plan: the shell takes a fresh one every step (a histogram and a
-    // CSR copy); the assembled matrix keeps its pattern while Newton converges superlinearly.
-    if (!M.get() || shell || err > 0.25 * last_err) {
-      const bool first = !M.get();
+    // The pattern is kept while each step divides the error by 4 or more (its values follow the
+    // plan), and chosen afresh when the plan moved enough to slow Newton down.
+    if (!M.get() || err > 0.25 * last_err) {
       pattern.clear();
       const double t = select_global_threshold(comm, P.data(), static_cast<lindex>(nnz),
                                                mass_tol * sums[m + 2], -1, E.data());
@@ -190,7 +189,7 @@ SupportNewton newton_on_support(const Problem& problem, const truncated::Support
                                                 ci.data(), cj.data()));
         values.resize(ncoo);
       }
-      if (monitor && (first || !shell)) {
+      if (monitor) {
         char line[200];
         std::snprintf(line, sizeof line,
                       "          Hessian pattern: %.3e entries, selection %.3f s, %s %.3f s",

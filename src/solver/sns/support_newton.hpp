@@ -34,10 +34,10 @@ struct NewtonSystem {
 /// Newton on the plan restricted to `support` (truncated::build): P_q = exp((f_i + g_j − C_q)/ε)
 /// over the kept entries only; gradient, objective, line search (expm1 form, sns.md §3.4) on the
 /// support. The Hessian keeps the mass rule's entries (the largest until all but mass_tol of the
-/// support's mass is kept). shell: the matrix-free bipartite operator (bipartite.hpp, no
-/// assembly), its pattern chosen afresh every step; else a MATAIJ preallocated by
-/// MatSetPreallocationCOO, whose pattern is kept (values by MatSetValuesCOO) while each step
-/// divides the error by 4 or more, and chosen again otherwise. Work per step:
+/// support's mass is kept), a pattern kept (values refreshed) while each step divides the error
+/// by 4 or more, and chosen again otherwise. shell: the matrix-free bipartite operator
+/// (bipartite.hpp, no assembly); else a MATAIJ preallocated by MatSetPreallocationCOO, values by
+/// MatSetValuesCOO. Work per step:
 /// two exps per kept entry plus one per line-search trial, one reduction of m + 3 doubles; no pass
 /// over the dense cost. forcing > 0: inexact Newton, CG's relative tolerance of a step is
 /// max(the KSP's own, min(0.1, max(forcing × error, 1e-3 atol / error))) (superlinear, and no

@@ -32,7 +32,7 @@ namespace parot {
 ///                              Hessian assembled by COO; the dense error is checked at the end
 ///                              and the support rebuilt (twice at most) or the dense stage used
 ///                              when it does not meet -atol. 0: dense Newton only; needs the mass
-///                              rule and a safeguard other than on (36)
+///                              rule, a safeguard other than on and no -checkpoint/-restart (36)
 ///   -sns_forcing <real>        truncated-support Newton is inexact: CG stops at the relative
 ///                              residual max(-sns_ksp_rtol, min(0.1, max(forcing × error,
 ///                              1e-3 atol / error))), error the marginal error before the step;

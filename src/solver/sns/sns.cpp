@@ -328,8 +328,9 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   };
   // Newton on the truncated support first (sns.hpp, -sns_truncation): no dense plan block. The
   // dense error decides; the dense stage below takes over when the support does not get there.
-  if (!resume && sns_.truncation > 0 && sns_.sparsify == "mass" && sns_.safeguard != "on" &&
-      !inject_underflow) {
+  // Not with checkpoints: its steps save no state (the dense stage does).
+  if (!resume && !checkpointing().store && !checkpointing().resume && sns_.truncation > 0 &&
+      sns_.sparsify == "mass" && sns_.safeguard != "on" && !inject_underflow) {
     const double entries = static_cast<double>(problem.n()) * static_cast<double>(m);
     const double budget = std::min(
         0.5 * entries, 0.125 * memory_limit() * comm_size(comm) / (2 * sizeof(double) + 12.0));

@@ -328,9 +328,12 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   };
   // Newton on the truncated support first (sns.hpp, -sns_truncation): no dense plan block. The
   // dense error decides; the dense stage below takes over when the support does not get there.
-  // Not with checkpoints: its steps save no state (the dense stage does).
+  // Not with checkpoints: its steps save no state (the dense stage does). The fault injection
+  // (tests) holds on one rank only: the decision is made on all of them.
+  int injected_anywhere = inject_underflow ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &injected_anywhere, 1, MPI_INT, MPI_MAX, comm);
   if (!resume && !checkpointing().store && !checkpointing().resume && sns_.truncation > 0 &&
-      sns_.sparsify == "mass" && sns_.safeguard != "on" && !inject_underflow) {
+      sns_.sparsify == "mass" && sns_.safeguard != "on" && injected_anywhere == 0) {
     const double entries = static_cast<double>(problem.n()) * static_cast<double>(m);
     const double budget = std::min(
         0.5 * entries, 0.125 * memory_limit() * comm_size(comm) / (2 * sizeof(double) + 12.0));

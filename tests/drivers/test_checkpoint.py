@@ -147,14 +147,21 @@ class Checkpoint(unittest.TestCase):
                                          "-eps_scaling", "-eps_scaling_factor", "0.7",
                                          "-sinkhorn_stored_kernel", "no"], "sinkhorn", "rank")
 
+    # SNS checkpoints its fixed warm start and its dense Newton stage; the auto warm start and
+    # the truncated-support stage (the defaults) are off under -checkpoint/-restart, so the
+    # uninterrupted reference run names the checkpointed modes explicitly.
+    SNS_CHECKPOINTED = ["-sns_warm_start", "fixed", "-sns_truncation", "0"]
+
     def test_sns_stopped_in_its_sinkhorn_phase(self):
         self.stop_and_resume("sns_warmup", ["-solver", "sns", "-reg", "2e-3", "-reg_relative",
-                                            "-atol", "1e-12", "-sns_warmup_it", "200"],
+                                            "-atol", "1e-12", "-sns_warmup_it", "200",
+                                            *self.SNS_CHECKPOINTED],
                              "sinkhorn", "mpiexec")
 
     def test_sns_stopped_in_its_newton_phase_by_sigterm_on_one_rank(self):
         self.stop_and_resume("sns_newton", ["-solver", "sns", "-reg", "2e-3", "-reg_relative",
-                                            "-atol", "1e-12"], "newton", "rank", every=1)
+                                            "-atol", "1e-12", *self.SNS_CHECKPOINTED], "newton",
+                             "rank", every=1)
 
     def test_signal_without_checkpoint_saves_nothing(self):
         output = self.path("unsaved.h5")

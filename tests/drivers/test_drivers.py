@@ -423,7 +423,7 @@ class Drivers(unittest.TestCase):
                    PETSC_OPTIONS="-no_signal_handler")
         r = subprocess.run([ARGS.mpiexec, "-n", str(ARGS.np), tool("parot-solve"), "-problem",
                             self.clouds, "-output", out, "-solver", "sns", "-sns_warmup_it", "5",
-                            "-error_if_not_converged"],
+                            "-sns_warm_start", "fixed", "-error_if_not_converged"],
                            capture_output=True, text=True, timeout=120, env=env)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("diverged_mass_loss (detected at iteration 5)", r.stdout)

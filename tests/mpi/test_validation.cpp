@@ -134,6 +134,21 @@ std::vector<Bad<SnsParams>> bad_sns_params() {
        "-sns_ksp_max_it must be in"},
       {"safeguard sometimes", [](SnsParams& p) { p.safeguard = "sometimes"; },
        "-sns_safeguard must be off, auto or on"},
+      {"warm_start always", [](SnsParams& p) { p.warm_start = "always"; },
+       "-sns_warm_start must be auto or fixed"},
+      {"auto_switch 0", [](SnsParams& p) { p.auto_switch = 0; }, "-sns_auto_switch and"},
+      {"auto_switch nan", [](SnsParams& p) { p.auto_switch = nan_value; }, "-sns_auto_switch and"},
+      {"auto_switch above", [](SnsParams& p) { p.auto_switch = 0.5; }, "-sns_auto_switch and"},
+      {"auto_scaling_above inf", [](SnsParams& p) { p.auto_scaling_above = inf_value; },
+       "-sns_auto_switch and"},
+      {"truncation 5", [](SnsParams& p) { p.truncation = 5; },
+       "-sns_truncation must be 0 (off) or at least 10"},
+      {"truncation nan", [](SnsParams& p) { p.truncation = nan_value; },
+       "-sns_truncation must be 0 (off) or at least 10"},
+      {"hessian dense", [](SnsParams& p) { p.hessian = "dense"; },
+       "-sns_hessian must be shell or aij"},
+      {"forcing -1", [](SnsParams& p) { p.forcing = -1; }, "-sns_forcing must be >= 0"},
+      {"forcing nan", [](SnsParams& p) { p.forcing = nan_value; }, "-sns_forcing must be >= 0"},
   };
 }
 

@@ -15,8 +15,31 @@ namespace parot {
 
 /// Parameters of SNS. Defaults are defined here only.
 /// Options keys (read by SnsSolver::set_from_options):
+///   -sns_warm_start <auto|fixed>  auto (default): Sinkhorn at the final ε, switching to Newton
+///                              once the marginal error is below -sns_auto_switch (1e-2) or after
+///                              -sns_warmup_it iterations; if the error then is still above
+///                              -sns_auto_scaling_above (0.1), Newton would start far from its
+///                              quadratic region, and the warm start is redone by ε-scaling down
+///                              to an error of -sns_auto_switch. fixed: -sns_warmup_it iterations
+///                              (and -sns_switch_tol), as in the paper. -sns_eps_scaling or a
+///                              positive -sns_switch_tol select the fixed rules.
 ///   -sns_warmup_it <int>       Sinkhorn iterations before Newton (20)
 ///   -sns_switch_tol <real>     also switch once the marginal error is below this; <= 0: off (-1)
+///   -sns_auto_switch <real>    marginal error that ends the auto warm start (1e-2)
+///   -sns_auto_scaling_above <real>  auto: ε-scaling restart above this error (0.1)
+///   -sns_truncation <real>     Newton on the truncated support of the plan (entries within
+///                              e^-T of their row or column maximum, truncated.hpp), with the
+///                              Hessian assembled by COO; the dense error is checked at the end
+///                              and the support rebuilt (twice at most) or the dense stage used
+///                              when it does not meet -atol. 0: dense Newton only; needs the mass
+///                              rule, a safeguard other than on and no -checkpoint/-restart (36)
+///   -sns_forcing <real>        truncated-support Newton is inexact: CG stops at the relative
+///                              residual max(-sns_ksp_rtol, min(0.1, max(forcing × error,
+///                              1e-3 atol / error))), error the marginal error before the step;
+///                              0: always -sns_ksp_rtol (1)
+///   -sns_hessian <shell|aij>   the truncated-support Hessian: shell, a matrix-free bipartite
+///                              operator (two m-vector collectives per product, Jacobi from its
+///                              diagonal); aij, assembled by COO (for other -sns_pc_type) (shell)
 ///   -sns_eps_scaling           warm start by ε-scaling Sinkhorn (from the largest cost down by
 ///                              -sns_eps_scaling_factor per stage) until the final ε reaches
 ///                              -sns_switch_tol (1e-3 when not given); for small reg (false)
@@ -39,8 +62,14 @@ namespace parot {
 ///                              stalls for two steps (auto)
 ///   -sns_ksp_*, -sns_pc_*      the inner PETSc KSP and PC, e.g. -sns_ksp_type minres
 struct SnsParams {
+  std::string warm_start = "auto";
   long warmup_it = 20;
   double switch_tol = -1;
+  double auto_switch = 1e-2;
+  double auto_scaling_above = 0.1;
+  double truncation = 36;
+  double forcing = 1;
+  std::string hessian = "shell";
   bool eps_scaling = false;
   double eps_scaling_factor = 0.5;
   std::string sparsify = "mass";
@@ -54,8 +83,10 @@ struct SnsParams {
 
 /// Checks every field: warmup_it >= 0, switch_tol finite, eps_scaling_factor in (0, 1), sparsify
 /// one of mass|count|row, mass_tol in [0, 1), kappa finite and positive, row_k >= 1, ksp_rtol in
-/// (0, 1), ksp_max_it in [0, PETSc's largest int], safeguard one of off|auto|on. Called by the
-/// constructor, set_from_options and solve. @notcollective @throws InvalidArgument
+/// (0, 1), ksp_max_it in [0, PETSc's largest int], safeguard one of off|auto|on, warm_start one
+/// of auto|fixed, hessian one of shell|aij, forcing >= 0, 0 < auto_switch <= auto_scaling_above,
+/// truncation 0 or >= 10. Called by the constructor, set_from_options and solve. @notcollective
+/// @throws InvalidArgument
 void validate(const SnsParams& params);
 
 /// SNS. The Newton unknowns (f, g) are a PETSc Vec of size n + m numbered rank-interleaved (rank

@@ -24,6 +24,7 @@
 #include "solver/entropic/sweeps.hpp"
 #include "solver/sns/hessian.hpp"
 #include "solver/sns/sparsify.hpp"
+#include "solver/sns/support_newton.hpp"
 
 namespace parot {
 
@@ -85,6 +86,21 @@ void validate(const SnsParams& p) {
   PAROT_CHECK(p.ksp_max_it >= 0 && p.ksp_max_it <= std::numeric_limits<PetscInt>::max(),
               InvalidArgument, "option -sns_ksp_max_it must be in [0, ",
               std::numeric_limits<PetscInt>::max(), "], got ", p.ksp_max_it);
+  PAROT_CHECK(p.warm_start == "auto" || p.warm_start == "fixed", InvalidArgument,
+              "option -sns_warm_start must be auto or fixed, got '", p.warm_start, "'");
+  PAROT_CHECK(p.auto_switch > 0 && p.auto_switch <= p.auto_scaling_above &&
+                  std::isfinite(p.auto_scaling_above),
+              InvalidArgument,
+              "options -sns_auto_switch and -sns_auto_scaling_above must satisfy 0 < switch <= "
+              "above, got ",
+              p.auto_switch, " and ", p.auto_scaling_above);
+  PAROT_CHECK(p.hessian == "shell" || p.hessian == "aij", InvalidArgument,
+              "option -sns_hessian must be shell or aij, got '", p.hessian, "'");
+  PAROT_CHECK(p.forcing >= 0 && std::isfinite(p.forcing), InvalidArgument,
+              "option -sns_forcing must be >= 0, got ", p.forcing);
+  PAROT_CHECK(p.truncation == 0 || (std::isfinite(p.truncation) && p.truncation >= 10),
+              InvalidArgument, "option -sns_truncation must be 0 (off) or at least 10, got ",
+              p.truncation);
   PAROT_CHECK(p.safeguard == "off" || p.safeguard == "auto" || p.safeguard == "on", InvalidArgument,
               "option -sns_safeguard must be off, auto or on, got '", p.safeguard, "'");
 }
@@ -100,7 +116,13 @@ SnsSolver::~SnsSolver() = default;
 
 void SnsSolver::set_from_options() {
   OptionsBlock block(comm_, options_prefix() + "sns_", "Sinkhorn-Newton-Sparse options");
+  block.choice("warm_start", "warm start rule", {"auto", "fixed"}, sns_.warm_start);
   block.integer("warmup_it", "Sinkhorn iterations before Newton", sns_.warmup_it);
+  block.real("auto_switch", "marginal error that ends the auto warm start", sns_.auto_switch);
+  block.real("auto_scaling_above", "auto warm start: eps-scaling restart above this error",
+             sns_.auto_scaling_above);
+  block.real("truncation", "Newton on the plan truncated at e^-T of its row/column maxima (0: off)",
+             sns_.truncation);
   block.real("switch_tol", "switch to Newton below this marginal error (<= 0: off)",
              sns_.switch_tol);
   block.boolean("eps_scaling", "warm start by eps-scaling Sinkhorn down to the final reg",
@@ -111,6 +133,10 @@ void SnsSolver::set_from_options() {
   block.real("mass_tol", "dropped plan mass fraction of the mass rule", sns_.mass_tol);
   block.real("kappa", "kept entries per row (average) of the count rule", sns_.kappa);
   block.integer("row_k", "kept entries per row of the row rule", sns_.row_k);
+  block.choice("hessian", "truncated-support Hessian: matrix-free shell or assembled aij",
+               {"shell", "aij"}, sns_.hessian);
+  block.real("forcing", "inexact Newton on the truncated support: CG rtol min(0.1, forcing error)",
+             sns_.forcing);
   block.real("ksp_rtol", "relative tolerance of the inner solve", sns_.ksp_rtol);
   block.integer("ksp_max_it", "inner iteration cap (0: 10 (n + m))", sns_.ksp_max_it);
   block.choice("safeguard", "safeguarded (shifted) Newton steps", {"off", "auto", "on"},
@@ -149,8 +175,14 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
     result.absorptions = static_cast<long>(resume->scalar("absorptions"));
     result.history = resume->history;
   } else {
+    // The auto rule (sns.hpp) measures the error after the warm-up; it is off with checkpoints
+    // (a restarted Sinkhorn phase would not resume).
+    const bool auto_start = sns_.warm_start == "auto" && !sns_.eps_scaling &&
+                            !(sns_.switch_tol > 0) && !checkpointing().store &&
+                            !checkpointing().resume;
     SolveParams warm = params_;
     warm.max_it = std::min(params_.max_it, std::max(sns_.warmup_it, 1L));
+    if (auto_start) warm.atol = std::max(params_.atol, sns_.auto_switch);
     if (sns_.switch_tol > 0) {
       warm.max_it = params_.max_it;
       warm.atol = std::max(params_.atol, sns_.switch_tol);
@@ -169,6 +201,31 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
     SinkhornSolver warmup(comm, warm, warm_sp);
     warmup.set_checkpointing(checkpointing_);  // its states resume this run's Sinkhorn phase
     result = warmup.solve(problem, solution);
+    if (auto_start && result.reason != Reason::converged_atol &&
+        result.reason != Reason::diverged_nan && result.marginal_error > sns_.auto_scaling_above &&
+        result.iterations < params_.max_it) {
+      // Far from Newton's quadratic region: redo the warm start by ε-scaling, from scratch.
+      SolveParams again = params_;
+      again.max_it = params_.max_it - result.iterations;
+      again.atol = std::max(params_.atol, sns_.auto_switch);
+      again.error_if_not_converged = false;
+      again.plan_threshold = -1;
+      SinkhornParams scaling;
+      scaling.stall_it = 0;
+      scaling.eps_scaling = true;
+      scaling.eps_scaling_factor = sns_.eps_scaling_factor;
+      scaling.eps_scaling_inner_atol = again.atol;
+      SinkhornSolver restart(comm, again, scaling);
+      solution.f = Vector();
+      solution.g = Vector();
+      SolveResult second = restart.solve(problem, solution);
+      for (IterationRecord& record : second.history)
+        record.iteration += result.iterations;
+      second.history.insert(second.history.begin(), result.history.begin(), result.history.end());
+      second.iterations += result.iterations;
+      second.sinkhorn_iterations += result.sinkhorn_iterations;
+      result = std::move(second);
+    }
     if (result.reason == Reason::converged_atol && result.marginal_error <= params_.atol) {
       result.solver = type();
       result.solve_time = allreduce_max(comm, wall_time() - t0);
@@ -196,7 +253,7 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
   const Vector& b = problem.target.weights;
   Vector& f = solution.f;
   Vector& g = solution.g;
-  std::vector<double> E(static_cast<std::size_t>(n * m)), P(E.size());
+  std::vector<double> E, P;  // the dense blocks, allocated when the dense stage runs
   std::vector<double> row_sum(static_cast<std::size_t>(n)), col_sum(static_cast<std::size_t>(m));
   std::vector<double> dg(static_cast<std::size_t>(m));
   std::vector<int> counts(static_cast<std::size_t>(comm_size(comm))), displs(counts.size());
@@ -269,8 +326,56 @@ SolveResult SnsSolver::solve(const Problem& problem, Solution& solution) {
     s.history = result.history;
     return s;
   };
-  while (true) {
+  // Newton on the truncated support first (sns.hpp, -sns_truncation): no dense plan block. The
+  // dense error decides; the dense stage below takes over when the support does not get there.
+  // Not with checkpoints: its steps save no state (the dense stage does). The fault injection
+  // (tests) holds on one rank only: the decision is made on all of them.
+  int injected_anywhere = inject_underflow ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &injected_anywhere, 1, MPI_INT, MPI_MAX, comm);
+  if (!resume && !checkpointing().store && !checkpointing().resume && sns_.truncation > 0 &&
+      sns_.sparsify == "mass" && sns_.safeguard != "on" && injected_anywhere == 0) {
+    const double entries = static_cast<double>(problem.n()) * static_cast<double>(m);
+    const double budget = std::min(
+        0.5 * entries, 0.125 * memory_limit() * comm_size(comm) / (2 * sizeof(double) + 12.0));
+    const sns::NewtonSystem sys{nl, ksp.get(), null_vec.get(), nsp.get()};
+    for (int round = 0; round < 3 && it < params_.max_it; ++round) {
+      const truncated::Support support =
+          truncated::build(problem, f, g, eps, sns_.truncation, budget);
+      if (!support.stored()) break;
+      const Vector f0 = f, g0 = g;
+      const sns::SupportNewton stage = sns::newton_on_support(
+          problem, support, sys, f, g, eps, 0.5 * params_.atol, params_.max_it - it, sns_.mass_tol,
+          sns_.forcing, sns_.hessian == "shell", it, t0, params_.monitor, result.history);
+      it += stage.steps;
+      newton += stage.steps;
+      if (stage.reason == Reason::diverged_nan) {  // back to the last finite potentials
+        f = f0;
+        g = g0;
+        break;
+      }
+      const double dense_err = sns::dense_marginal_error(problem, f, g, eps);
+      if (params_.monitor) {
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "          truncated support: %.3e of n m, %s, error %.3e (support) %.3e "
+                      "(dense)",
+                      support.kept / entries, to_string(stage.reason).c_str(), stage.error,
+                      dense_err);
+        print_root(comm, line);
+      }
+      if (dense_err <= params_.atol) {
+        reason = Reason::converged_atol;
+        break;
+      }
+      if (stage.reason != Reason::converged_atol) break;  // the dense stage goes on from here
+    }
+  }
+  while (reason == Reason::iterating) {
     // Plan, gradient (the marginal residuals) and error: one reduction of m + 3 doubles.
+    if (E.empty()) {
+      E.resize(static_cast<std::size_t>(n * m));
+      P.resize(E.size());
+    }
     plan_block(problem.cost, f, g, eps, E, P);
     if (inject_underflow && newton == 0) std::fill(P.begin(), P.end(), 0.0);
     std::fill(sums.begin(), sums.end(), 0.0);

@@ -12,13 +12,13 @@
 namespace parot::sns {
 
 double select_global_threshold(MPI_Comm comm, const double* P, lindex count, double drop_mass,
-                               double keep_count) {
+                               double keep_count, const double* logP) {
   constexpr lindex bins = 2048;
   double lo = -745.2, hi = 1.0;  // log P of every positive double plan entry (P <= e)
   std::vector<double> hist(2 * bins);
   for (int round = 0; round < 2; ++round) {
     std::fill(hist.begin(), hist.end(), 0.0);
-    kernels::log_histogram(P, count, lo, hi, bins, hist.data(), hist.data() + bins);
+    kernels::log_histogram(P, count, lo, hi, bins, hist.data(), hist.data() + bins, logP);
     MPI_Allreduce(MPI_IN_PLACE, hist.data(), static_cast<int>(hist.size()), MPI_DOUBLE, MPI_SUM,
                   comm);
     const double* counts = hist.data();

@@ -19,9 +19,10 @@ struct Selection {
 /// Global threshold by a distributed two-round histogram of log P (a few reductions of 4096
 /// doubles; P is never gathered). mass rule: drop the smallest entries while their mass stays
 /// <= drop_mass; count rule (drop_mass < 0): keep at least `keep_count` largest entries.
+/// With `logP` (log P per entry), the histogram takes no logarithm.
 /// @collective{comm}
 double select_global_threshold(MPI_Comm comm, const double* P, lindex count, double drop_mass,
-                               double keep_count);
+                               double keep_count, const double* logP = nullptr);
 
 /// Applies a rule to the local rows (n_local × m block P). rule: "mass", "count", "row".
 /// @collective{comm}

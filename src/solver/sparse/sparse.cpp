@@ -1014,7 +1014,7 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
       const std::vector<double> x_start = x;
       long pieces = 0, stalls = 0, restarts = 0;
       // The phase may at most double the function evaluations spent so far.
-      const long budget = 2 * c.evaluations;
+      const long budget = std::max(2 * c.evaluations, 10000L);
       // Stalled (degenerate pieces): L-BFGS from x for a while, then pieces again (10 times).
       const auto restart = [&]() {
         if (restarts == 10 || c.evaluations >= budget) return false;

@@ -107,7 +107,8 @@ def study_set(opts):
             obj = float(at["objective"])
             diff = (obj - reference) / abs(reference)
             feas_err = float(at.get("feasible_marginal_error", np.nan))
-            lp = support_feasible(alpha, a, b, C, kk)
+            # k >= n: the whole support, which always admits the product plan a bᵀ.
+            lp = kk >= n or support_feasible(alpha, a, b, C, kk)
             gap = (bounds["upper"] - bounds["lower"]) / abs(bounds["upper"]) if bounds else np.nan
             reason = at["reason"].decode() if isinstance(at["reason"], bytes) else at["reason"]
             stat = float(at.get("stationarity", np.nan))

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/h5.hpp"
+#include "solver/sparse/tie_forest.hpp"
 #include "support/problems.hpp"
 
 using namespace parot;
@@ -621,4 +622,37 @@ TEST(SparseOt, SeededSetReachesTheReferenceValue) {
                   formulation.c_str(), k, to_string(r.reason).c_str(), r.objective, reference,
                   r.has_bounds ? " bounded" : "");
   }
+}
+
+TEST(SparseOt, TieForestOffsetsAndMixtureByHand) {
+  // Rows 0-1 tied in column 0, 1-2 in column 1, 0-2 in column 2 (closes a cycle: left out);
+  // row 3 alone. Worked by hand: the offsets make the kept ties exact, the flows leave the
+  // residual on the roots, weights outside [0, 1] count twice their clipped mass.
+  using sparse::Tie;
+  const std::vector<Tie> ties = {Tie{0, 1, 0, 0.5, 0.0, 0.1}, Tie{1, 2, 1, 0.25, 0.0, -0.2},
+                                 Tie{0, 2, 2, 1.0, 0.0, 0.3}};
+  const sparse::TieForest f = sparse::tie_forest(4, ties);
+  EXPECT_EQ(f.accepted, (std::vector<unsigned char>{1, 1, 0}));
+  EXPECT_EQ(f.components, 2);
+  EXPECT_EQ(f.component, (std::vector<lindex>{0, 0, 0, 1}));
+  const std::vector<double> off = sparse::tie_offsets(f, ties);
+  EXPECT_DOUBLE_EQ(off[1] - off[0], 0.1);
+  EXPECT_DOUBLE_EQ(off[2] - off[1], -0.2);
+  EXPECT_EQ(off[3], 0.0);
+  std::vector<double> flows;
+  // Row residuals (a − T1): 0.05 moves 1 → 2 in column 1, 0.1 moves 0 → 1 in column 0 (weights
+  // 0.2 and 0.8 in both); row 3 keeps its 0.02.
+  EXPECT_NEAR(sparse::mixture_row_error(f, ties, {-0.1, 0.05, 0.05, 0.02}, flows), 0.02, 1e-15);
+  EXPECT_NEAR(flows[0], 0.1, 1e-15);
+  EXPECT_NEAR(flows[1], 0.05, 1e-15);
+  EXPECT_EQ(flows[2], 0.0);
+  long tie = 0;
+  bool swap = true;
+  EXPECT_EQ(sparse::worst_weight(ties, flows, tie, swap), 0.0);
+  EXPECT_EQ(tie, -1);
+  // 0.6 must move 0 → 1 in column 0: member weight 1.2, hub weight −0.2 (0.1 of mass each).
+  EXPECT_NEAR(sparse::mixture_row_error(f, ties, {-0.6, 0.6, 0.0, 0.0}, flows), 0.4, 1e-14);
+  EXPECT_NEAR(sparse::worst_weight(ties, flows, tie, swap), 0.2, 1e-14);
+  EXPECT_EQ(tie, 0);
+  EXPECT_TRUE(swap);  // the unselected member should carry the column's mass
 }

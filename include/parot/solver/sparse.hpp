@@ -113,22 +113,23 @@ void validate(const SparseParams& params);
 /// that mixes, column by column, the plans of the tied selections (weights in [0, 1], a plan
 /// of the convexified problem) meets the marginals. When L-BFGS stops short of -atol, an
 /// active-set phase (sparse.cpp, tie_forest.hpp) looks for such a point: the ties at x (within
-/// ε = 1e-12 × the largest cost) that form a forest over the rows are made exact by giving the
-/// rows of each tree one potential plus fixed offsets; the objective on that piece is quadratic
-/// OT on the top-k supports with those rows merged, maximized by restricted_qp.hpp; a line
-/// search on the true objective moves toward that maximizer and stops at the first new tie;
-/// at a piece's maximizer the tie whose mixture weight leaves [0, 1] most is released (and the
-/// tied entry swapped into the selection when it should carry the mass), as in a dual simplex
-/// step; L-BFGS from the current point when the pieces stall. The phase ends when the point is
-/// certified, after -sparse_max_pieces pieces, or when it has spent as many objective
-/// evaluations as the optimizer before it (at least 10000); the point is adopted only if its
-/// objective is no worse (up to 1e-14 relative).
+/// ε = 1e-12 × the largest cost; when that attempt ends uncertified, a second one from its last
+/// point with ε = 1e-10 × the largest cost) that form a forest over the rows are made exact by
+/// giving the rows of each tree one potential plus fixed offsets; the objective on that piece is
+/// quadratic OT on the top-k supports with those rows merged, maximized by restricted_qp.hpp; a
+/// line search on the true objective moves toward that maximizer and stops at the first new tie; at
+/// a piece's maximizer the tie whose mixture weight leaves [0, 1] most is released (and the tied
+/// entry swapped into the selection when it should carry the mass), as in a dual simplex step;
+/// L-BFGS from the current point when the pieces stall. The phase ends when the point is certified,
+/// after -sparse_max_pieces pieces, or when it has spent as many objective evaluations as the
+/// optimizer before it (at least 10000); the point is adopted only if its objective is no worse (up
+/// to 1e-14 relative).
 ///
-/// Stationarity measure (`stationarity`, k < n): the ties at x within ε = 1e-12 × the largest
-/// cost, kept as a forest; along every tie a mass moves from p to q in its column so that every
-/// row but one per tree meets its marginal (leaves first, unique on a forest). It is an upper
-/// bound on the marginal L1 error of a plan that mixes selections within ε of x — the L1 norm of
-/// an element of the ε-subdifferential of −D (−S): the trees' remaining row residuals, the
+/// Stationarity measure (`stationarity`, k < n): the ties at x within ε (above: 1e-12 or 1e-10
+/// × the largest cost), kept as a forest; along every tie a mass moves from p to q in its column so
+/// that every row but one per tree meets its marginal (leaves first, unique on a forest). It is an
+/// upper bound on the marginal L1 error of a plan that mixes selections within ε of x — the L1 norm
+/// of an element of the ε-subdifferential of −D (−S): the trees' remaining row residuals, the
 /// dual's column residuals, plus twice the mass by which weights outside [0, 1] must be
 /// clipped. It is 0 (to rounding) at a maximizer whose ties form a forest.
 ///

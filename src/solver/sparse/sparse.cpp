@@ -990,128 +990,136 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
     if (sparse_.k < N && lp.max_it > 0 && sparse_.max_pieces > 0 &&
         stop != sparse::LbfgsStop::atol && stop != sparse::LbfgsStop::gatol &&
         stop != sparse::LbfgsStop::nonfinite) {
-      const double eps_cert = 1e-12 * std::max(result.max_cost, 1e-300);
-      const double qp_tol = std::max(0.01 * lp.stationarity_tol, 1e-14);
-      std::vector<std::array<double, 3>> released;  // (column, hub, member)
-      std::vector<Swap> swaps;
-      const auto ties_at = [&](const std::vector<double>& p) {
-        std::vector<sparse::Tie> all = boundary_ties(c, p.data(), eps_cert), kept;
-        for (const sparse::Tie& t : all) {
-          bool out = false;
-          for (const auto& r : released)
-            out =
-                out || (r[0] == static_cast<double>(t.col) && r[1] == static_cast<double>(t.hub) &&
-                        r[2] == static_cast<double>(t.member));
-          if (!out) kept.push_back(t);
-        }
-        return kept;
-      };
-      std::vector<double> flows, gt(x.size()), xt(x.size()), d(x.size());
-      DoubleDouble Fx;
-      std::vector<sparse::Tie> ties = ties_at(x);
-      double measure = tie_stationarity(c, x, ties, Fx, flows);
-      bool certified = measure <= lp.stationarity_tol;
       const std::vector<double> x_start = x;
-      long pieces = 0, stalls = 0, restarts = 0;
+      const double qp_tol = std::max(0.01 * lp.stationarity_tol, 1e-14);
+      long pieces = 0;
+      double measure = 0;
+      bool certified = false;
+      DoubleDouble Fx;
       // The phase may at most double the function evaluations spent so far.
       const long budget = std::max(2 * c.evaluations, 10000L);
-      // Stalled (degenerate pieces): L-BFGS from x for a while, then pieces again (10 times).
-      const auto restart = [&]() {
-        if (restarts == 10 || c.evaluations >= budget) return false;
-        ++restarts;
-        sparse::LbfgsParams lr = lp;
-        lr.max_it = 200;
-        lr.max_evaluations = 50 * lr.max_it;
-        sparse::LbfgsStats sr;
-        sparse::lbfgs_minimize(
-            x, eval, [](long, const DoubleDouble&, const std::vector<double>&, double) {}, mix, lr,
-            sr);
-        stats.evaluations += sr.evaluations;
-        released.clear();
-        swaps.clear();
-        stalls = 0;
-        ties = ties_at(x);
+      // Tie width ε = 1e-12 × the largest cost, then (not certified) 1e-10 from where it ended.
+      for (const double width : {1e-12, 1e-10}) {
+        const double eps_cert = width * std::max(result.max_cost, 1e-300);
+        std::vector<std::array<double, 3>> released;  // (column, hub, member)
+        std::vector<Swap> swaps;
+        const auto ties_at = [&](const std::vector<double>& p) {
+          std::vector<sparse::Tie> all = boundary_ties(c, p.data(), eps_cert), kept;
+          for (const sparse::Tie& t : all) {
+            bool out = false;
+            for (const auto& r : released)
+              out = out ||
+                    (r[0] == static_cast<double>(t.col) && r[1] == static_cast<double>(t.hub) &&
+                     r[2] == static_cast<double>(t.member));
+            if (!out) kept.push_back(t);
+          }
+          return kept;
+        };
+        std::vector<double> flows, gt(x.size()), xt(x.size()), d(x.size());
+        std::vector<sparse::Tie> ties = ties_at(x);
         measure = tie_stationarity(c, x, ties, Fx, flows);
         certified = measure <= lp.stationarity_tol;
-        return !certified;
-      };
-      while (!certified && pieces < sparse_.max_pieces && c.evaluations < budget) {
-        ++pieces;
-        bool reached = false;
-        const std::vector<double> cand =
-            tie_piece_maximizer(c, x, ties, swaps, qp_tol, dd, reached);
-        for (std::size_t e = 0; e < x.size(); ++e)
-          d[e] = cand[e] - x[e];
-        // The largest step in (0, 1] along d before −F stops decreasing: bisection on the sign
-        // of the directional derivative (−F is convex along d).
-        const auto slope = [&](double t, DoubleDouble& Ft) {
-          for (std::size_t e = 0; e < x.size(); ++e)
-            xt[e] = t == 1 ? cand[e] : x[e] + t * d[e];
-          if (!evaluate(c, xt.data(), Ft, gt.data())) return 1.0;
-          return sparse::detail::dot(gt, d);
-        };
-        DoubleDouble F1;
-        double t = 1;
-        const double slope1 = slope(1.0, F1);
-        // A reached maximizer no worse than x is the next point (at its exact ties the slope of
-        // the one selection that evaluate() sees says nothing).
-        const double rounding = 1e-14 * std::abs(Fx.value());
-        if (!(reached && kernels::sub(F1, Fx).value() <= rounding) && slope1 > 0) {
-          // A breakpoint first: bracket it on a log scale, bisect.
-          double lo = 0.25, hi = 1;
-          DoubleDouble Fm;
-          while (hi > 1e-30 && slope(lo, Fm) > 0) {
-            hi = lo;
-            lo *= 0.25;
-          }
-          if (!(hi > 1e-30)) lo = 0;
-          for (int q = 0; q < 60 && hi - lo > 1e-16 * hi; ++q) {
-            const double mid = 0.5 * (lo + hi);
-            (slope(mid, Fm) > 0 ? hi : lo) = mid;
-          }
-          t = lo;
-        }
-        if (!(t > 0)) {  // no ascent toward the piece's maximizer: enforce every tie again
-          if (released.empty() && !restart()) break;
+        long stalls = 0, restarts = 0;
+        // Stalled (degenerate pieces): L-BFGS from x for a while, then pieces again (10 times).
+        const auto restart = [&]() {
+          if (restarts == 10 || c.evaluations >= budget) return false;
+          ++restarts;
+          sparse::LbfgsParams lr = lp;
+          lr.max_it = 200;
+          lr.max_evaluations = 50 * lr.max_it;
+          sparse::LbfgsStats sr;
+          sparse::lbfgs_minimize(
+              x, eval, [](long, const DoubleDouble&, const std::vector<double>&, double) {}, mix,
+              lr, sr);
+          stats.evaluations += sr.evaluations;
           released.clear();
           swaps.clear();
+          stalls = 0;
           ties = ties_at(x);
-          continue;
+          measure = tie_stationarity(c, x, ties, Fx, flows);
+          certified = measure <= lp.stationarity_tol;
+          return !certified;
+        };
+        const long first = pieces;
+        while (!certified && pieces - first < sparse_.max_pieces && c.evaluations < budget) {
+          ++pieces;
+          bool reached = false;
+          const std::vector<double> cand =
+              tie_piece_maximizer(c, x, ties, swaps, qp_tol, dd, reached);
+          for (std::size_t e = 0; e < x.size(); ++e)
+            d[e] = cand[e] - x[e];
+          // The largest step in (0, 1] along d before −F stops decreasing: bisection on the sign
+          // of the directional derivative (−F is convex along d).
+          const auto slope = [&](double t, DoubleDouble& Ft) {
+            for (std::size_t e = 0; e < x.size(); ++e)
+              xt[e] = t == 1 ? cand[e] : x[e] + t * d[e];
+            if (!evaluate(c, xt.data(), Ft, gt.data())) return 1.0;
+            return sparse::detail::dot(gt, d);
+          };
+          DoubleDouble F1;
+          double t = 1;
+          const double slope1 = slope(1.0, F1);
+          // A reached maximizer no worse than x is the next point (at its exact ties the slope of
+          // the one selection that evaluate() sees says nothing).
+          const double rounding = 1e-14 * std::abs(Fx.value());
+          if (!(reached && kernels::sub(F1, Fx).value() <= rounding) && slope1 > 0) {
+            // A breakpoint first: bracket it on a log scale, bisect.
+            double lo = 0.25, hi = 1;
+            DoubleDouble Fm;
+            while (hi > 1e-30 && slope(lo, Fm) > 0) {
+              hi = lo;
+              lo *= 0.25;
+            }
+            if (!(hi > 1e-30)) lo = 0;
+            for (int q = 0; q < 60 && hi - lo > 1e-16 * hi; ++q) {
+              const double mid = 0.5 * (lo + hi);
+              (slope(mid, Fm) > 0 ? hi : lo) = mid;
+            }
+            t = lo;
+          }
+          if (!(t > 0)) {  // no ascent toward the piece's maximizer: enforce every tie again
+            if (released.empty() && !restart()) break;
+            released.clear();
+            swaps.clear();
+            ties = ties_at(x);
+            continue;
+          }
+          std::vector<double> next(x.size());
+          for (std::size_t e = 0; e < x.size(); ++e)
+            next[e] = t == 1 ? cand[e] : x[e] + t * d[e];
+          DoubleDouble Fn;
+          std::vector<double> fl;
+          const std::vector<sparse::Tie> tn = ties_at(next);
+          const double mn = tie_stationarity(c, next, tn, Fn, fl);
+          if (kernels::sub(Fn, Fx).value() > rounding) break;  // no progress
+          stalls = kernels::sub(Fn, Fx).value() < -rounding ? 0 : stalls + 1;
+          if (stalls > 3) {
+            if (!restart()) break;
+            continue;
+          }
+          x = std::move(next);
+          Fx = Fn;
+          ties = tn;
+          flows = fl;
+          measure = mn;
+          if (measure <= lp.stationarity_tol) {
+            certified = true;
+            break;
+          }
+          if (t == 1 &&
+              reached) {  // the piece's maximizer: release the tie whose weight leaves [0, 1]
+            long worst = -1;
+            bool swap = false;
+            sparse::worst_weight(ties, flows, worst, swap);
+            if (worst < 0) continue;  // the selection changed: a new piece
+            const sparse::Tie& w = ties[static_cast<std::size_t>(worst)];
+            released.push_back({static_cast<double>(w.col), static_cast<double>(w.hub),
+                                static_cast<double>(w.member)});
+            if (swap) swaps.push_back(Swap{w.col, w.hub, w.member});
+            ties.erase(ties.begin() + worst);
+          }
         }
-        std::vector<double> next(x.size());
-        for (std::size_t e = 0; e < x.size(); ++e)
-          next[e] = t == 1 ? cand[e] : x[e] + t * d[e];
-        DoubleDouble Fn;
-        std::vector<double> fl;
-        const std::vector<sparse::Tie> tn = ties_at(next);
-        const double mn = tie_stationarity(c, next, tn, Fn, fl);
-        if (kernels::sub(Fn, Fx).value() > rounding) break;  // no progress
-        stalls = kernels::sub(Fn, Fx).value() < -rounding ? 0 : stalls + 1;
-        if (stalls > 3) {
-          if (!restart()) break;
-          continue;
-        }
-        x = std::move(next);
-        Fx = Fn;
-        ties = tn;
-        flows = fl;
-        measure = mn;
-        if (measure <= lp.stationarity_tol) {
-          certified = true;
-          break;
-        }
-        if (t == 1 &&
-            reached) {  // the piece's maximizer: release the tie whose weight leaves [0, 1]
-          long worst = -1;
-          bool swap = false;
-          sparse::worst_weight(ties, flows, worst, swap);
-          if (worst < 0) continue;  // the selection changed: a new piece
-          const sparse::Tie& w = ties[static_cast<std::size_t>(worst)];
-          released.push_back({static_cast<double>(w.col), static_cast<double>(w.hub),
-                              static_cast<double>(w.member)});
-          if (swap) swaps.push_back(Swap{w.col, w.hub, w.member});
-          ties.erase(ties.begin() + worst);
-        }
+        if (certified) break;
       }
       result.extra["tie_pieces"] = static_cast<double>(pieces);
       stats.stationarity = measure;

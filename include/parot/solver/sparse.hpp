@@ -121,9 +121,9 @@ void validate(const SparseParams& params);
 /// a piece's maximizer the tie whose mixture weight leaves [0, 1] most is released (and the tied
 /// entry swapped into the selection when it should carry the mass), as in a dual simplex step;
 /// L-BFGS from the current point when the pieces stall. The phase ends when the point is certified,
-/// after -sparse_max_pieces pieces, or when it has spent as many objective evaluations as the
-/// optimizer before it (at least 10000); the point is adopted only if its objective is no worse (up
-/// to 1e-14 relative).
+/// after -sparse_max_pieces pieces per attempt, or when an attempt has spent as many objective
+/// evaluations as were spent before it (at least 10000); the point is adopted only if its objective
+/// is no worse (up to 1e-14 relative).
 ///
 /// Stationarity measure (`stationarity`, k < n): the ties at x within ε (above: 1e-12 or 1e-10
 /// × the largest cost), kept as a forest; along every tie a mass moves from p to q in its column so

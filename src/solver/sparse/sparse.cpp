@@ -996,11 +996,11 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
       double measure = 0;
       bool certified = false;
       DoubleDouble Fx;
-      // The phase may at most double the function evaluations spent so far.
-      const long budget = std::max(2 * c.evaluations, 10000L);
       // Tie width ε = 1e-12 × the largest cost, then (not certified) 1e-10 from where it ended.
       for (const double width : {1e-12, 1e-10}) {
         const double eps_cert = width * std::max(result.max_cost, 1e-300);
+        // An attempt may at most double the function evaluations spent so far.
+        const long budget = std::max(2 * c.evaluations, 10000L);
         std::vector<std::array<double, 3>> released;  // (column, hub, member)
         std::vector<Swap> swaps;
         const auto ties_at = [&](const std::vector<double>& p) {

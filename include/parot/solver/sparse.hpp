@@ -131,7 +131,9 @@ void validate(const SparseParams& params);
 /// upper bound on the marginal L1 error of a plan that mixes selections within ε of x — the L1 norm
 /// of an element of the ε-subdifferential of −D (−S): the trees' remaining row residuals, the
 /// dual's column residuals, plus twice the mass by which weights outside [0, 1] must be
-/// clipped. It is 0 (to rounding) at a maximizer whose ties form a forest.
+/// clipped, plus 6 |w| |s_q − s_p| / γ per tie (the flows move the hub's mass per unit weight;
+/// a tied selection's own plan differs by that much). It is 0 (to rounding) at a maximizer whose
+/// ties form a forest.
 ///
 /// Stopping: the marginal L1 error (‖gradient‖₁) <= -atol is `converged_atol`;
 /// -sparse_tao_gatol (‖gradient‖₂) gives `converged_tolerance`; so does (k < n) a stationarity

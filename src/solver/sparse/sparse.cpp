@@ -295,10 +295,14 @@ std::vector<sparse::Tie> boundary_ties(Context& c, const double* x, double eps) 
         if (i == p) continue;
         const bool sel = selected[static_cast<std::size_t>(i)] != 0;
         if (sel ? s[i] <= s[p] + eps : s[i] >= s[p] - eps) {
-          const double tie[6] = {
-              static_cast<double>(p), static_cast<double>(i), static_cast<double>(c.jb + jl), tp,
-              sel ? 1.0 : 0.0,        cj[i] - cj[p]};
-          local.insert(local.end(), tie, tie + 6);
+          const double tie[7] = {static_cast<double>(p),
+                                 static_cast<double>(i),
+                                 static_cast<double>(c.jb + jl),
+                                 tp,
+                                 sel ? 1.0 : 0.0,
+                                 cj[i] - cj[p],
+                                 s[i] - s[p]};
+          local.insert(local.end(), tie, tie + 7);
         }
       }
     for (lindex e = 0; e < nnz; ++e)
@@ -316,15 +320,16 @@ std::vector<sparse::Tie> boundary_ties(Context& c, const double* x, double eps) 
   std::vector<double> all(static_cast<std::size_t>(total));
   MPI_Allgatherv(local.data(), count_local, MPI_DOUBLE, all.data(), count.data(), displ.data(),
                  MPI_DOUBLE, c.comm);
-  std::vector<sparse::Tie> ties(all.size() / 6);
+  std::vector<sparse::Tie> ties(all.size() / 7);
   for (std::size_t e = 0; e < ties.size(); ++e) {
-    const double* t = all.data() + 6 * e;
+    const double* t = all.data() + 7 * e;
     ties[e] = sparse::Tie{static_cast<lindex>(t[0]),
                           static_cast<lindex>(t[1]),
                           static_cast<gindex>(t[2]),
                           t[3],
                           t[4],
-                          t[5]};
+                          t[5],
+                          t[6]};
   }
   return ties;
 }
@@ -346,6 +351,11 @@ double tie_stationarity(Context& c, const std::vector<double>& x,
   double error = sparse::mixture_row_error(forest, ties, std::move(r), flows);
   for (std::size_t q = static_cast<std::size_t>(c.n); q < g.size(); ++q)
     error += std::abs(g[q]);  // the dual's column residuals (mixing keeps column sums)
+  // The flows move the hub's mass t per unit weight; the tied selection's own plan differs by
+  // at most |gap|/γ in the swapped entry and (semi-dual: the threshold moves) |gap|/γ over the
+  // others: 3 |gap|/γ per unit weight, counted for the hub and the member.
+  for (std::size_t e = 0; e < ties.size(); ++e)
+    error += 6 * std::abs(flows[e] / ties[e].t) * std::abs(ties[e].gap) / c.gamma;
   return error;
 }
 

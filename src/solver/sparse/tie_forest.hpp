@@ -22,6 +22,7 @@ struct Tie {
   lindex hub = 0, member = 0;
   gindex col = 0;
   double t = 0, w0 = 0, d = 0;
+  double gap = 0;  ///< s_member − s_hub at the point (|gap| <= ε)
 };
 
 /// The ties that form a forest over the n rows, in the given order (union–find; a tie that

@@ -18,7 +18,7 @@ dual and its wall time in a fresh process) against ``mpirun -n RANKS parot-solve
 -sparse_k n`` (whole-process wall time and the solve_time it reports, its objective and certified
 interval).
 
-Usage:  /usr/bin/python3 jobs/bench_sparse.py --set [--max-size 2000] [--ranks 2]
+Usage:  /usr/bin/python3 jobs/bench_sparse.py --set [--max-size 2000] [--ranks 2] [--names s18]
         /usr/bin/python3 jobs/bench_sparse.py --pot [--n 2000] [--ranks 2] [--reg 0.1]
 As root, export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 OMPI_MCA_rmaps_base_oversubscribe=1 first (jobs/lib/setup-debian.sh does).
@@ -82,11 +82,11 @@ def study_set(opts):
     stored = h5py.File(path, "r") if os.path.exists(path) else None
     print(f"{'name':4} {'family':6} {'n':>5} {'m':>5} {'k':>5} {'γ/max':>6} {'form':8} "
           f"{'reference':>16} {'parot':>16} {'rel.diff':>9} {'reason':20} {'feas.err':>9} "
-          f"{'LP':4} {'gap':>9} {'time':>7}")
+          f"{'LP':4} {'gap':>9} {'time':>7} {'stationar.':>9}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, family, n, m, k, rel, formulation, seed in ref.PROBLEM_SET:
-            if max(n, m) > opts.max_size:
+            if max(n, m) > opts.max_size or (opts.names and name not in opts.names.split(",")):
                 continue
             a, b, C, X, Y = ref.set_problem(family, n, m, seed)
             kk = n if k == 0 else k
@@ -107,14 +107,17 @@ def study_set(opts):
             obj = float(at["objective"])
             diff = (obj - reference) / abs(reference)
             feas_err = float(at.get("feasible_marginal_error", np.nan))
-            lp = support_feasible(alpha, a, b, C, kk)
+            # k >= n: the whole support, which always admits the product plan a bᵀ.
+            lp = kk >= n or support_feasible(alpha, a, b, C, kk)
             gap = (bounds["upper"] - bounds["lower"]) / abs(bounds["upper"]) if bounds else np.nan
             reason = at["reason"].decode() if isinstance(at["reason"], bytes) else at["reason"]
+            stat = float(at.get("stationarity", np.nan))
             print(f"{name:4} {family:6} {n:5d} {m:5d} {kk:5d} {rel:6.2g} {formulation:8} "
                   f"{reference:16.10e} {obj:16.10e} {diff:9.1e} {reason:20} {feas_err:9.1e} "
-                  f"{'yes' if lp else 'no':4} {gap:9.1e} {wall:7.2f}", flush=True)
+                  f"{'yes' if lp else 'no':4} {gap:9.1e} {wall:7.2f} {stat:9.1e}", flush=True)
             rows.append(dict(name=name, reference=reference, objective=obj, rel_diff=diff,
-                             reason=reason, feasible_error=feas_err, lp_feasible=bool(lp),
+                             reason=reason, stationarity=stat, feasible_error=feas_err,
+                             lp_feasible=bool(lp),
                              gap=gap, wall_s=wall))
     ok_value = sum(r["rel_diff"] >= -1e-7 for r in rows)
     ok_feas = sum((not r["lp_feasible"]) or r["feasible_error"] <= 1e-9 for r in rows)
@@ -190,6 +193,7 @@ def main():
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--reg", type=float, default=0.1, help="γ relative to the largest cost (--pot)")
     p.add_argument("--json", help="write the --set rows here")
+    p.add_argument("--names", help="--set: only these problems (comma-separated, e.g. s18,s19)")
     opts = p.parse_args()
     if opts.set:
         study_set(opts)

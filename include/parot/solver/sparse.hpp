@@ -22,6 +22,8 @@ namespace parot {
 ///   -sparse_history <int>                L-BFGS pairs kept by -sparse_optimizer lbfgs (10)
 ///   -sparse_stationarity_tol <real>      stationarity measure (below) that counts as
 ///                                        converged (default: -atol)
+///   -sparse_max_pieces <int>             k < n: pieces of the active-set phase that
+///                                        certifies a maximizer (below; 200, 0: off)
 ///   -sparse_tie_width <real>             largest tie width ε of the ε-subgradient steps,
 ///                                        relative to the largest cost (1e-3)
 ///   -sparse_dual_start <semidual|zero>   the dual (k < n) starts from the semi-dual's
@@ -57,6 +59,7 @@ struct SparseParams {
   double tie_width = 1e-3;              ///< largest ε of the ε-subgradient steps / largest cost
   std::string dual_start = "semidual";  ///< dual, k < n: start from the semi-dual's maximizer
   double newton_switch = 0;  ///< k >= n, dual: L-BFGS to this error, then Newton (0: off)
+  long max_pieces = 200;     ///< k < n: pieces of the active-set phase (0: off)
 };
 
 /// Checks value ranges that do not depend on the problem. @notcollective @throws InvalidArgument
@@ -101,17 +104,49 @@ void validate(const SparseParams& params);
 /// and best unselected entries are ε-tied (sparse.cpp, mixture_residual): the min-norm marginal
 /// residual of the plans that move a fraction λ_j ∈ [0, 1] of the k-th entry's mass to the tied
 /// entry, i.e. of a mixture of the plans recovered near x (a plan of the convexified problem).
-/// ‖ḡ‖₁ is the stationarity measure of this nonsmooth problem (0 at a maximizer, where
-/// 0 ∈ ∂D), reported as the result's `stationarity`.
+/// With these large ε, ‖ḡ‖₁ only steers L-BFGS; the reported `stationarity` (k < n) is the
+/// measure below, at ε = 1e-12 × the largest cost.
+///
+/// Certified maximizer (k < n, -sparse_optimizer lbfgs): the objective is concave and piecewise
+/// quadratic; at its maximizer x* the top-k selections of some columns are tied (the column's
+/// k-th selected entry p and an unselected q have s_p = s_q), and 0 ∈ ∂D(x*) means: some plan
+/// that mixes, column by column, the plans of the tied selections (weights in [0, 1], a plan
+/// of the convexified problem) meets the marginals. When L-BFGS stops short of -atol, an
+/// active-set phase (sparse.cpp, tie_forest.hpp) looks for such a point: the ties at x (within
+/// ε = 1e-12 × the largest cost; when that attempt ends uncertified, a second one from its last
+/// point with ε = 1e-10 × the largest cost) that form a forest over the rows are made exact by
+/// giving the rows of each tree one potential plus fixed offsets; the objective on that piece is
+/// quadratic OT on the top-k supports with those rows merged, maximized by restricted_qp.hpp; a
+/// line search on the true objective moves toward that maximizer and stops at the first new tie; at
+/// a piece's maximizer the tie whose mixture weight leaves [0, 1] most is released (and the tied
+/// entry swapped into the selection when it should carry the mass), as in a dual simplex step;
+/// L-BFGS from the current point when the pieces stall. The phase ends when the point is certified,
+/// after -sparse_max_pieces pieces per attempt, or when an attempt has spent as many objective
+/// evaluations as were spent before it (at least 10000); the point is adopted only if its objective
+/// is no worse (up to 1e-14 relative).
+///
+/// Stationarity measure (`stationarity`, k < n): the ties at x within ε (above: 1e-12 or 1e-10
+/// × the largest cost), kept as a forest; along every tie a mass moves from p to q in its column so
+/// that every row but one per tree meets its marginal (leaves first, unique on a forest). It is an
+/// upper bound on the marginal L1 error of a plan that mixes selections within ε of x — the L1 norm
+/// of an element of the ε-subdifferential of −D (−S): the trees' remaining row residuals, the
+/// dual's column residuals, plus twice the mass by which weights outside [0, 1] must be
+/// clipped, plus 6 |w| |s_q − s_p| / γ per tie (the flows move the hub's mass per unit weight;
+/// a tied selection's own plan differs by that much). It is 0 (to rounding) at a maximizer whose
+/// ties form a forest.
 ///
 /// Stopping: the marginal L1 error (‖gradient‖₁) <= -atol is `converged_atol`;
-/// -sparse_tao_gatol (‖gradient‖₂) gives `converged_tolerance`; so does a kink where the
-/// stationarity measure is <= -sparse_stationarity_tol (default -atol); where no direction
-/// decreases −D at double-double precision with the measure above it, the reason is
-/// `diverged_line_search`. The plan and its errors are reported in every case. The history has
-/// one record per accepted iteration: marginal_error is ‖gradient‖₁ there, wall_time is
-/// rank-local. Root attributes (extra): optimizer_stop, restarts, bundle_steps (ε-subgradient
-/// steps), stationarity, function_evaluations, semidual_start_iterations.
+/// -sparse_tao_gatol (‖gradient‖₂) gives `converged_tolerance`; so does (k < n) a stationarity
+/// measure <= -sparse_stationarity_tol (default -atol) at the final point ("optimizer_stop"
+/// stationary): a certified maximizer. Otherwise, where no direction decreases −D at
+/// double-double precision the reason is `diverged_line_search`, at the iteration cap
+/// `diverged_max_it` (the cap counts L-BFGS iterations; the pieces are extra). The plan and its
+/// errors are reported in every case; at a certified kink the recovered plan is one tied
+/// selection, so its marginal error is not small (the mixture's is). The history has one record
+/// per accepted iteration (and one for the active-set phase's final point): marginal_error is
+/// ‖gradient‖₁ there, wall_time is rank-local. Root attributes (extra): optimizer_stop, restarts,
+/// bundle_steps (ε-subgradient steps), stationarity, tie_pieces, function_evaluations,
+/// semidual_start_iterations.
 ///
 /// Feasible plan and certified interval: at the final point the top k entries of every column
 /// of α_i − C_ij form a support; quadratic OT restricted to it is solved by semismooth Newton

@@ -22,9 +22,11 @@ struct Support {
 };
 
 struct RestrictedQpParams {
-  double tol = 1e-10;     ///< stop when the plan's marginal L1 error is <= tol
-  long max_newton = 100;  ///< Newton iterations
-  long max_cg = 1000;     ///< CG iterations per Newton step
+  double tol = 1e-10;              ///< stop when the plan's marginal L1 error is <= tol
+  long max_newton = 100;           ///< Newton iterations
+  long max_cg = 1000;              ///< CG iterations per Newton step
+  bool last_if_unreached = false;  ///< not reached: return the last iterate (the highest
+                                   ///< restricted dual), not the one of smallest error
 };
 
 struct RestrictedQpResult {
@@ -273,6 +275,7 @@ RestrictedQpResult solve_restricted_qp(const Support& support, const Vector& a, 
       best_x = x;
     }
   }
+  if (!(best_err <= p.tol) && p.last_if_unreached) best_x = x;
   x = best_x;
   double primal = 0, transport = 0;
   eval(x, F, g, active, &primal, &transport);

@@ -4,6 +4,7 @@
 
 #include <petsctao.h>
 
+#include <array>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "petsc/petsc_ptr.hpp"
 #include "solver/sparse/lbfgs.hpp"
 #include "solver/sparse/restricted_qp.hpp"
+#include "solver/sparse/tie_forest.hpp"
 
 namespace parot {
 
@@ -260,6 +262,205 @@ double mixture_residual(Context& c, const std::vector<double>& x, const std::vec
   return sparse::detail::norm1(r);
 }
 
+// The ties of every column at x: the column's k-th selected entry p (the hub) and the entries
+// within ε of it across the selection boundary (sparse::Tie), for columns whose k selected
+// entries all carry mass (elsewhere the selection boundary is no kink). Gathered in global
+// column order, so the list is the same on every rank. @collective{c.comm}
+std::vector<sparse::Tie> boundary_ties(Context& c, const double* x, double eps) {
+  std::vector<double> local;
+  const lindex n = c.n;
+  std::vector<unsigned char> selected(static_cast<std::size_t>(n), 0);
+  for (lindex jl = 0; jl < c.mr; ++jl) {
+    lindex nnz = 0;
+    double g_j = 0;
+    plan_column(c, jl, x, nnz, g_j);
+    if (nnz < c.k || nnz >= n) continue;
+    const double* s = c.s.data();
+    const double* cj = c.ct + jl * n;
+    lindex p = -1;
+    double tp = 0;
+    for (lindex e = 0; e < nnz; ++e) {
+      selected[static_cast<std::size_t>(c.idx[e])] = 1;
+      if (p < 0 || s[c.idx[e]] < s[p]) {
+        p = c.idx[e];
+        tp = c.val[e];
+      }
+    }
+    // Selected entries tied with the hub matter only when an unselected one is tied too.
+    bool kink = false;
+    for (lindex i = 0; i < n && tp > 0 && !kink; ++i)
+      kink = selected[static_cast<std::size_t>(i)] == 0 && s[i] >= s[p] - eps;
+    if (kink)
+      for (lindex i = 0; i < n; ++i) {
+        if (i == p) continue;
+        const bool sel = selected[static_cast<std::size_t>(i)] != 0;
+        if (sel ? s[i] <= s[p] + eps : s[i] >= s[p] - eps) {
+          const double tie[7] = {static_cast<double>(p),
+                                 static_cast<double>(i),
+                                 static_cast<double>(c.jb + jl),
+                                 tp,
+                                 sel ? 1.0 : 0.0,
+                                 cj[i] - cj[p],
+                                 s[i] - s[p]};
+          local.insert(local.end(), tie, tie + 7);
+        }
+      }
+    for (lindex e = 0; e < nnz; ++e)
+      selected[static_cast<std::size_t>(c.idx[e])] = 0;
+  }
+  const int P = comm_size(c.comm);
+  const int count_local = static_cast<int>(local.size());
+  std::vector<int> count(static_cast<std::size_t>(P)), displ(static_cast<std::size_t>(P));
+  MPI_Allgather(&count_local, 1, MPI_INT, count.data(), 1, MPI_INT, c.comm);
+  int total = 0;
+  for (int q = 0; q < P; ++q) {
+    displ[static_cast<std::size_t>(q)] = total;
+    total += count[static_cast<std::size_t>(q)];
+  }
+  std::vector<double> all(static_cast<std::size_t>(total));
+  MPI_Allgatherv(local.data(), count_local, MPI_DOUBLE, all.data(), count.data(), displ.data(),
+                 MPI_DOUBLE, c.comm);
+  std::vector<sparse::Tie> ties(all.size() / 7);
+  for (std::size_t e = 0; e < ties.size(); ++e) {
+    const double* t = all.data() + 7 * e;
+    ties[e] = sparse::Tie{static_cast<lindex>(t[0]),
+                          static_cast<lindex>(t[1]),
+                          static_cast<gindex>(t[2]),
+                          t[3],
+                          t[4],
+                          t[5],
+                          t[6]};
+  }
+  return ties;
+}
+
+// The certificate of a maximizer of the nonsmooth (semi-)dual at x (sparse.hpp, "Stationarity"):
+// an upper bound on the marginal L1 error of the mixed plan that tie_forest.hpp builds from
+// the selections of `ties` (ties at x, within ε), i.e. on the L1 norm of an element of the
+// ε-subdifferential of −D (−S). Also returns the objective at x and the mixture's flows.
+// @collective{c.comm}
+double tie_stationarity(Context& c, const std::vector<double>& x,
+                        const std::vector<sparse::Tie>& ties, DoubleDouble& F,
+                        std::vector<double>& flows) {
+  std::vector<double> g(x.size());
+  if (!evaluate(c, x.data(), F, g.data())) return std::numeric_limits<double>::infinity();
+  const sparse::TieForest forest = sparse::tie_forest(c.n, ties);
+  std::vector<double> r(static_cast<std::size_t>(c.n));
+  for (lindex i = 0; i < c.n; ++i)
+    r[static_cast<std::size_t>(i)] = -g[static_cast<std::size_t>(i)];
+  double error = sparse::mixture_row_error(forest, ties, std::move(r), flows);
+  for (std::size_t q = static_cast<std::size_t>(c.n); q < g.size(); ++q)
+    error += std::abs(g[q]);  // the dual's column residuals (mixing keeps column sums)
+  // The flows move the hub's mass t per unit weight; the tied selection's own plan differs by
+  // at most |gap|/γ in the swapped entry and (semi-dual: the threshold moves) |gap|/γ over the
+  // others: 3 |gap|/γ per unit weight, counted for the hub and the member.
+  for (std::size_t e = 0; e < ties.size(); ++e)
+    error += 6 * std::abs(flows[e] / ties[e].t) * std::abs(ties[e].gap) / c.gamma;
+  return error;
+}
+
+// A column's selection changed by the active-set loop: `in` replaces `out`.
+struct Swap {
+  gindex col = 0;
+  lindex out = 0, in = 0;
+};
+
+// The maximizer of the (semi-)dual on the piece where the ties (of x) are exact: rows
+// joined by ties share one potential π (α_i = π + offset_i, tie_forest.hpp), and on the top-k
+// support of every column at x the problem is quadratic OT restricted to that support with the
+// joined rows merged (restricted_qp.hpp: semismooth Newton, replicated, double-double sums).
+// Returns the candidate point (α, β) or α: the maximizer when `reached`; otherwise (the support
+// admits no plan, the restricted dual is unbounded) the last Newton iterate, an ascent point.
+// @collective{c.comm}
+std::vector<double> tie_piece_maximizer(Context& c, const std::vector<double>& x,
+                                        const std::vector<sparse::Tie>& ties,
+                                        const std::vector<Swap>& swaps, double tol,
+                                        const DoubleDoubleSum& dd, bool& reached) {
+  const lindex n = c.n, m = c.m;
+  const sparse::TieForest forest = sparse::tie_forest(n, ties);
+  const std::vector<double> off = sparse::tie_offsets(forest, ties);
+  const lindex nc = forest.components;
+  // Merged weights (double-double sums, rounded) and the start π (the root's α).
+  std::vector<DoubleDouble> merged(static_cast<std::size_t>(nc));
+  std::vector<double> xq(static_cast<std::size_t>(nc + m), 0.0);
+  for (lindex i = 0; i < n; ++i) {
+    const auto q = static_cast<std::size_t>(forest.component[static_cast<std::size_t>(i)]);
+    kernels::add(merged[q], (*c.a)[i]);
+    if (forest.parent_tie[static_cast<std::size_t>(i)] < 0) xq[q] = x[static_cast<std::size_t>(i)];
+  }
+  Vector am(nc);
+  for (lindex q = 0; q < nc; ++q)
+    am[q] = merged[static_cast<std::size_t>(q)].value();
+  // The support: the top k of α_i − C_ij per column, rows merged, costs C_ij − offset_i; β from
+  // x (dual) or −γ b_j τ_j (semi-dual; an empty column starts below its entries).
+  sparse::Support support;
+  support.ptr.reserve(static_cast<std::size_t>(c.mr) + 1);
+  std::vector<double> beta(static_cast<std::size_t>(m), 0.0);
+  std::vector<lindex> order(static_cast<std::size_t>(n));
+  std::vector<double> sj(static_cast<std::size_t>(n));
+  for (lindex jl = 0; jl < c.mr; ++jl) {
+    const gindex j = c.jb + jl;
+    const double* cj = c.ct + jl * n;
+    // The column's selection as evaluate() and boundary_ties() see it (ties at x are exact, so
+    // only the same selection routine is consistent), filled up to k with the next entries.
+    lindex nnz = 0;
+    double v = 0;
+    plan_column(c, jl, x.data(), nnz, v);
+    std::vector<unsigned char> in(static_cast<std::size_t>(n), 0);
+    for (lindex q = 0; q < nnz; ++q) {
+      order[static_cast<std::size_t>(q)] = c.idx[q];
+      in[static_cast<std::size_t>(c.idx[q])] = 1;
+    }
+    lindex rest = 0;
+    for (lindex i = 0; i < n; ++i) {
+      sj[static_cast<std::size_t>(i)] = x[static_cast<std::size_t>(i)] - cj[i];
+      if (!in[static_cast<std::size_t>(i)]) order[static_cast<std::size_t>(nnz + rest++)] = i;
+    }
+    const lindex kk =
+        nnz + kernels::select_top_k(sj.data(), order.data() + nnz, rest, c.k - nnz, false);
+    for (const Swap& w : swaps) {
+      if (w.col != j) continue;
+      const auto at = std::find(order.begin(), order.begin() + kk, w.out);
+      if (at != order.begin() + kk &&
+          std::find(order.begin(), order.begin() + kk, w.in) == order.begin() + kk)
+        *at = w.in;
+    }
+    std::sort(order.begin(), order.begin() + kk);
+    double lowest = std::numeric_limits<double>::infinity();
+    for (lindex q = 0; q < kk; ++q) {
+      const auto i = static_cast<std::size_t>(order[static_cast<std::size_t>(q)]);
+      support.row.push_back(forest.component[i]);
+      support.cost.push_back(cj[i] - off[i]);
+      lowest = std::min(lowest, cj[i] - x[i]);
+    }
+    support.ptr.push_back(support.row.size());
+    if (c.dual)
+      v = x[static_cast<std::size_t>(n + j)];
+    else if (!((*c.b)[j] > 0))
+      v = std::isfinite(lowest) ? lowest : 0.0;
+    beta[static_cast<std::size_t>(j)] = v;
+  }
+  // Each rank set its own columns: a sum gathers them (exact, one term per entry).
+  MPI_Allreduce(MPI_IN_PLACE, beta.data(), static_cast<int>(m), MPI_DOUBLE, MPI_SUM, c.comm);
+  std::copy(beta.begin(), beta.end(), xq.begin() + nc);
+  sparse::RestrictedQpParams qp_params;
+  qp_params.tol = tol;
+  qp_params.max_newton = 50;
+  qp_params.last_if_unreached = true;
+  const auto reduce = [&dd, &c](std::vector<DoubleDouble>& v) { dd.allreduce(v, c.comm); };
+  const sparse::RestrictedQpResult qp = sparse::solve_restricted_qp(
+      support, am, *c.b, c.gamma, nc, m, c.jb, c.mr, xq, reduce, [](lindex, lindex, double) {},
+      qp_params);
+  reached = qp.reached;
+  std::vector<double> out(x.size());
+  for (lindex i = 0; i < n; ++i) {
+    const auto q = static_cast<std::size_t>(forest.component[static_cast<std::size_t>(i)]);
+    out[static_cast<std::size_t>(i)] = xq[q] + off[static_cast<std::size_t>(i)];
+  }
+  if (c.dual) std::copy(xq.begin() + nc, xq.end(), out.begin() + n);
+  return out;
+}
+
 // The TAO callback (-sparse_optimizer tao): −D and −∇D (or −S, −∇S) as doubles.
 PetscErrorCode form_function_gradient(Tao, Vec X, PetscReal* f, Vec G, void* ptr) {
   auto& c = *static_cast<Context*>(ptr);
@@ -484,6 +685,8 @@ void validate(const SparseParams& p) {
               p.tie_width);
   PAROT_CHECK(p.dual_start == "zero" || p.dual_start == "semidual", InvalidArgument,
               "option -sparse_dual_start must be zero or semidual, got '", p.dual_start, "'");
+  PAROT_CHECK(p.max_pieces >= 0, InvalidArgument, "option -sparse_max_pieces must be >= 0, got ",
+              p.max_pieces);
   PAROT_CHECK(std::isnan(p.stationarity_tol) || p.stationarity_tol >= 0, InvalidArgument,
               "option -sparse_stationarity_tol must be >= 0, got ", p.stationarity_tol);
 }
@@ -518,6 +721,9 @@ void SparseSolver::set_from_options() {
   block.real("newton_switch",
              "k >= n (dual): L-BFGS down to this marginal error, then semismooth Newton",
              sparse_.newton_switch);
+  block.integer("max_pieces",
+                "k < n: pieces of the active-set phase that certifies a maximizer (0: off)",
+                sparse_.max_pieces);
   block.choice("dual_start", "the dual's start for k < n: zero or the semi-dual's maximizer",
                {"zero", "semidual"}, sparse_.dual_start);
   block.real("stationarity_tol",
@@ -786,6 +992,157 @@ SolveResult SparseSolver::solve(const Problem& problem, Solution& solution) {
         if (!std::isnan(s2.stationarity)) stats.stationarity = s2.stationarity;
       }
       if (sparse::detail::norm1(gx) <= params_.atol) stop = sparse::LbfgsStop::atol;
+    }
+    // k < n: the active-set phase (sparse.hpp, "Certified maximizer"): from x, maximize on the
+    // piece where the exact ties at x stay exact, line search on the objective toward that
+    // maximizer, and release the tie whose mixture weight leaves [0, 1], until the mixed plan of
+    // the ties certifies a maximizer or -sparse_max_pieces pieces were solved.
+    if (sparse_.k < N && lp.max_it > 0 && sparse_.max_pieces > 0 &&
+        stop != sparse::LbfgsStop::atol && stop != sparse::LbfgsStop::gatol &&
+        stop != sparse::LbfgsStop::nonfinite) {
+      const std::vector<double> x_start = x;
+      const double qp_tol = std::max(0.01 * lp.stationarity_tol, 1e-14);
+      long pieces = 0;
+      double measure = 0;
+      bool certified = false;
+      DoubleDouble Fx;
+      // Tie width ε = 1e-12 × the largest cost, then (not certified) 1e-10 from where it ended.
+      for (const double width : {1e-12, 1e-10}) {
+        const double eps_cert = width * std::max(result.max_cost, 1e-300);
+        // An attempt may at most double the function evaluations spent so far.
+        const long budget = std::max(2 * c.evaluations, 10000L);
+        std::vector<std::array<double, 3>> released;  // (column, hub, member)
+        std::vector<Swap> swaps;
+        const auto ties_at = [&](const std::vector<double>& p) {
+          std::vector<sparse::Tie> all = boundary_ties(c, p.data(), eps_cert), kept;
+          for (const sparse::Tie& t : all) {
+            bool out = false;
+            for (const auto& r : released)
+              out = out ||
+                    (r[0] == static_cast<double>(t.col) && r[1] == static_cast<double>(t.hub) &&
+                     r[2] == static_cast<double>(t.member));
+            if (!out) kept.push_back(t);
+          }
+          return kept;
+        };
+        std::vector<double> flows, gt(x.size()), xt(x.size()), d(x.size());
+        std::vector<sparse::Tie> ties = ties_at(x);
+        measure = tie_stationarity(c, x, ties, Fx, flows);
+        certified = measure <= lp.stationarity_tol;
+        long stalls = 0, restarts = 0;
+        // Stalled (degenerate pieces): L-BFGS from x for a while, then pieces again (10 times).
+        const auto restart = [&]() {
+          if (restarts == 10 || c.evaluations >= budget) return false;
+          ++restarts;
+          sparse::LbfgsParams lr = lp;
+          lr.max_it = 200;
+          lr.max_evaluations = 50 * lr.max_it;
+          sparse::LbfgsStats sr;
+          sparse::lbfgs_minimize(
+              x, eval, [](long, const DoubleDouble&, const std::vector<double>&, double) {}, mix,
+              lr, sr);
+          stats.evaluations += sr.evaluations;
+          released.clear();
+          swaps.clear();
+          stalls = 0;
+          ties = ties_at(x);
+          measure = tie_stationarity(c, x, ties, Fx, flows);
+          certified = measure <= lp.stationarity_tol;
+          return !certified;
+        };
+        const long first = pieces;
+        while (!certified && pieces - first < sparse_.max_pieces && c.evaluations < budget) {
+          ++pieces;
+          bool reached = false;
+          const std::vector<double> cand =
+              tie_piece_maximizer(c, x, ties, swaps, qp_tol, dd, reached);
+          for (std::size_t e = 0; e < x.size(); ++e)
+            d[e] = cand[e] - x[e];
+          // The largest step in (0, 1] along d before −F stops decreasing: bisection on the sign
+          // of the directional derivative (−F is convex along d).
+          const auto slope = [&](double t, DoubleDouble& Ft) {
+            for (std::size_t e = 0; e < x.size(); ++e)
+              xt[e] = t == 1 ? cand[e] : x[e] + t * d[e];
+            if (!evaluate(c, xt.data(), Ft, gt.data())) return 1.0;
+            return sparse::detail::dot(gt, d);
+          };
+          DoubleDouble F1;
+          double t = 1;
+          const double slope1 = slope(1.0, F1);
+          // A reached maximizer no worse than x is the next point (at its exact ties the slope of
+          // the one selection that evaluate() sees says nothing).
+          const double rounding = 1e-14 * std::abs(Fx.value());
+          if (!(reached && kernels::sub(F1, Fx).value() <= rounding) && slope1 > 0) {
+            // A breakpoint first: bracket it on a log scale, bisect.
+            double lo = 0.25, hi = 1;
+            DoubleDouble Fm;
+            while (hi > 1e-30 && slope(lo, Fm) > 0) {
+              hi = lo;
+              lo *= 0.25;
+            }
+            if (!(hi > 1e-30)) lo = 0;
+            for (int q = 0; q < 60 && hi - lo > 1e-16 * hi; ++q) {
+              const double mid = 0.5 * (lo + hi);
+              (slope(mid, Fm) > 0 ? hi : lo) = mid;
+            }
+            t = lo;
+          }
+          if (!(t > 0)) {  // no ascent toward the piece's maximizer: enforce every tie again
+            if (released.empty() && !restart()) break;
+            released.clear();
+            swaps.clear();
+            ties = ties_at(x);
+            continue;
+          }
+          std::vector<double> next(x.size());
+          for (std::size_t e = 0; e < x.size(); ++e)
+            next[e] = t == 1 ? cand[e] : x[e] + t * d[e];
+          DoubleDouble Fn;
+          std::vector<double> fl;
+          const std::vector<sparse::Tie> tn = ties_at(next);
+          const double mn = tie_stationarity(c, next, tn, Fn, fl);
+          if (kernels::sub(Fn, Fx).value() > rounding) break;  // no progress
+          stalls = kernels::sub(Fn, Fx).value() < -rounding ? 0 : stalls + 1;
+          if (stalls > 3) {
+            if (!restart()) break;
+            continue;
+          }
+          x = std::move(next);
+          Fx = Fn;
+          ties = tn;
+          flows = fl;
+          measure = mn;
+          if (measure <= lp.stationarity_tol) {
+            certified = true;
+            break;
+          }
+          if (t == 1 &&
+              reached) {  // the piece's maximizer: release the tie whose weight leaves [0, 1]
+            long worst = -1;
+            bool swap = false;
+            sparse::worst_weight(ties, flows, worst, swap);
+            if (worst < 0) continue;  // the selection changed: a new piece
+            const sparse::Tie& w = ties[static_cast<std::size_t>(worst)];
+            released.push_back({static_cast<double>(w.col), static_cast<double>(w.hub),
+                                static_cast<double>(w.member)});
+            if (swap) swaps.push_back(Swap{w.col, w.hub, w.member});
+            ties.erase(ties.begin() + worst);
+          }
+        }
+        if (certified) break;
+      }
+      result.extra["tie_pieces"] = static_cast<double>(pieces);
+      stats.stationarity = measure;
+      if (x != x_start) {
+        std::vector<double> gx(x.size());
+        evaluate(c, x.data(), Fx, gx.data());
+        ++stats.iterations;
+        record_iteration(c, stats.iterations, -Fx.value(), sparse::detail::norm1(gx), 1.0);
+      }
+      if (certified)
+        stop = sparse::LbfgsStop::stationary;
+      else if (stop == sparse::LbfgsStop::stationary)  // only an ε-measure of lbfgs.hpp
+        stop = sparse::LbfgsStop::line_search;
     }
     {
       petsc::VecArray zz(z.get());

@@ -90,14 +90,21 @@ def _pot_entropic(a, b, M, reg, method, numItermax, stopThr, kwargs):
         a = None
     if b is not None and len(b) == 0:
         b = None
-    options = {"max_it": numItermax, "atol": stopThr, **kwargs.pop("options", {})}
+    return _dense_solve(a, b, M, reg, solvers[method],
+                        {"max_it": numItermax, "atol": stopThr}, kwargs)
+
+
+def _dense_solve(a, b, M, reg, solver, options, kwargs):
+    """The POT-style calls' common tail: parot's extras from kwargs (comm, distributed, options,
+    verbose), anything else a TypeError, and the dense plan."""
+    options = {**options, **kwargs.pop("options", {})}
     comm = kwargs.pop("comm", None)
     distributed = kwargs.pop("distributed", False)
     if kwargs.pop("verbose", False):
         options["monitor"] = True
     if kwargs:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
-    return solve(M=M, a=a, b=b, solver=solvers[method], reg=reg, options=options,
+    return solve(M=M, a=a, b=b, solver=solver, reg=reg, options=options,
                  distributed=distributed, plan="dense", comm=comm)
 
 
@@ -180,16 +187,9 @@ def _unbalanced(a, b, M, reg, reg_m, method, numItermax, stopThr, kwargs):
         reg_a, reg_b = reg_a
     else:
         reg_b = reg_a
-    options = {"max_it": numItermax, "atol": stopThr, "reg_m_source": reg_a,
-               "reg_m_target": reg_b, **kwargs.pop("options", {})}
-    comm = kwargs.pop("comm", None)
-    distributed = kwargs.pop("distributed", False)
-    if kwargs.pop("verbose", False):
-        options["monitor"] = True
-    if kwargs:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
-    return solve(M=M, a=a, b=b, solver="sinkhorn", reg=reg, options=options,
-                 distributed=distributed, plan="dense", comm=comm)
+    return _dense_solve(a, b, M, reg, "sinkhorn",
+                        {"max_it": numItermax, "atol": stopThr, "reg_m_source": reg_a,
+                         "reg_m_target": reg_b}, kwargs)
 
 
 def sinkhorn_unbalanced(a, b, M, reg, reg_m, method="sinkhorn", numItermax=1000, stopThr=1e-6,

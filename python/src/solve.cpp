@@ -55,20 +55,6 @@ class ScopedOptions {
   std::vector<std::pair<std::string, std::string>> names_;
 };
 
-Vector gather_rows(const Layout& layout, const Vector& local) {
-  MPI_Comm comm = layout.comm();
-  const int size = comm_size(comm);
-  std::vector<int> counts(size), displs(size);
-  for (int r = 0; r < size; ++r) {
-    counts[r] = static_cast<int>(layout.offsets()[r + 1] - layout.offsets()[r]);
-    displs[r] = static_cast<int>(layout.offsets()[r]);
-  }
-  Vector full(layout.global_size());
-  MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, full.data(),
-                 counts.data(), displs.data(), MPI_DOUBLE, comm);
-  return full;
-}
-
 // The entropic plan's local rows, P_ij = scale · exp((f_i + g_j − C_ij) / reg), into `out`.
 void local_plan(const Problem& problem, const Solution& s, double reg, double scale, double* out) {
   const lindex n = problem.source.layout.local_size(), m = problem.m();
@@ -111,8 +97,7 @@ py::dict sparse_plan(MPI_Comm comm, const SparsePlan& plan, bool distributed, do
   if (!distributed) {  // every rank gets every entry, in rank order
     const Layout entries = Layout::from_local(comm, static_cast<gindex>(value.size()));
     auto all = [&](const std::vector<double>& x) {
-      return gather_rows(entries,
-                         Eigen::Map<const Vector>(x.data(), static_cast<lindex>(x.size())));
+      return allgather(entries, Eigen::Map<const Vector>(x.data(), static_cast<lindex>(x.size())));
     };
     const Vector r = all(row), c = all(col), v = all(value);
     row.assign(r.data(), r.data() + r.size());
@@ -209,7 +194,7 @@ py::dict solve(py::handle comm_obj, py::object X, py::object Y, py::object M, py
   out["mass"] = problem.source_mass;
   out["history"] = history(result.history);
   const Layout& layout = problem.source.layout;
-  out["f"] = to_numpy(distributed ? solution.f : gather_rows(layout, solution.f));
+  out["f"] = to_numpy(distributed ? solution.f : allgather(layout, solution.f));
   out["g"] = to_numpy(solution.g);
   if (result.has_bounds) {
     py::dict bounds;

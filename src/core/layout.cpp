@@ -3,6 +3,7 @@
 #include "parot/core/layout.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "parot/core/comm.hpp"
 #include "parot/core/error.hpp"
@@ -67,6 +68,20 @@ int Layout::owner(gindex i) const {
   // The last block whose begin is <= i and that is not empty.
   const auto it = std::upper_bound(offsets_.begin(), offsets_.end(), i);
   return static_cast<int>(it - offsets_.begin()) - 1;
+}
+
+Vector allgather(const Layout& layout, const Vector& local) {
+  MPI_Comm comm = layout.comm();
+  const int size = comm_size(comm);
+  std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
+  for (int r = 0; r < size; ++r) {
+    counts[r] = static_cast<int>(layout.offsets()[r + 1] - layout.offsets()[r]);
+    displs[r] = static_cast<int>(layout.offsets()[r]);
+  }
+  Vector full(layout.global_size());
+  MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, full.data(),
+                 counts.data(), displs.data(), MPI_DOUBLE, comm);
+  return full;
 }
 
 }  // namespace parot

@@ -37,17 +37,7 @@ std::vector<Layout> test_layouts(MPI_Comm comm, gindex n) {
 }
 
 Vector gather(const Layout& layout, const Vector& local) {
-  MPI_Comm comm = layout.comm();
-  const int size = comm_size(comm);
-  std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
-  for (int r = 0; r < size; ++r) {
-    counts[r] = static_cast<int>(layout.offsets()[r + 1] - layout.offsets()[r]);
-    displs[r] = static_cast<int>(layout.offsets()[r]);
-  }
-  Vector full(layout.global_size());
-  MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, full.data(),
-                 counts.data(), displs.data(), MPI_DOUBLE, comm);
-  return full;
+  return allgather(layout, local);
 }
 
 bool all_ranks(MPI_Comm comm, bool ok) {

@@ -48,4 +48,9 @@ class Layout {
   std::vector<gindex> offsets_;
 };
 
+/// The whole vector from each rank's block of it (`local` holds layout.local_size() entries),
+/// on every rank (MPI_Allgatherv; int counts: blocks below 2^31 entries).
+/// @collective{layout.comm()}
+Vector allgather(const Layout& layout, const Vector& local);
+
 }  // namespace parot

@@ -6,7 +6,18 @@
 
 #include <string>
 
+#include "parot/core/error.hpp"
+#include "parot/core/types.hpp"
+
 namespace parot::petsc {
+
+/// A global index as a PetscInt. @throws InvalidArgument (collective: indices are replicated or
+/// checked on every rank alike) when it does not fit a 32-bit-index PETSc.
+inline PetscInt to_petsc(gindex v) {
+  PAROT_CHECK(v <= static_cast<gindex>(PETSC_MAX_INT), InvalidArgument, "index ", v,
+              " does not fit PETSc's 32-bit PetscInt (use a 64-bit-index PETSc)");
+  return static_cast<PetscInt>(v);
+}
 
 /// Installs the handler that records PETSc's first error message instead of printing a
 /// traceback on every rank. Called once by Environment.

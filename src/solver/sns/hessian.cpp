@@ -13,11 +13,7 @@
 namespace parot::sns {
 
 namespace {
-PetscInt to_petsc(gindex v) {
-  PAROT_CHECK(v <= static_cast<gindex>(PETSC_MAX_INT), InvalidArgument, "index ", v,
-              " does not fit PETSc's 32-bit PetscInt (use a 64-bit-index PETSc)");
-  return static_cast<PetscInt>(v);
-}
+using petsc::to_petsc;
 
 // Π M Π with Π = I − v vᵀ, from w = M v and s = vᵀ M v: for x̃ = Π x = x − (vᵀx) v,
 // M x̃ = M x − (vᵀx) w and vᵀ M x̃ = vᵀ M x − (vᵀx) s, so Π M Π x = M x − a w − (b − a s) v

@@ -18,13 +18,7 @@
 
 namespace parot::sns {
 
-namespace {
-PetscInt to_petsc(gindex v) {
-  PAROT_CHECK(v <= static_cast<gindex>(PETSC_MAX_INT), InvalidArgument, "index ", v,
-              " does not fit PETSc's 32-bit PetscInt (use a 64-bit-index PETSc)");
-  return static_cast<PetscInt>(v);
-}
-}  // namespace
+using petsc::to_petsc;
 
 SupportNewton newton_on_support(const Problem& problem, const truncated::Support& support,
                                 const NewtonSystem& sys, Vector& f, Vector& g, double eps,
